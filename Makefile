@@ -1,0 +1,55 @@
+# Thin wrapper over CMake/CTest. Run as root (or with sudo) on Debian 12.
+#   make demo   install what is needed, build, run recipes/demo.lua
+#   make test   install what is needed, build, run every test suite
+BUILD    ?= build
+SANITIZE ?= OFF
+WERROR   ?= OFF
+JOBS     ?= $(shell nproc 2>/dev/null || echo 2)
+PREFIX   ?= /usr/local
+CTEST_ARGS ?=
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+# Everything the build and the unit/lua suites need (Debian package names).
+PKGS = build-essential cmake pkg-config ca-certificates python3 \
+       liblua5.4-dev libyaml-dev libcurl4-openssl-dev libjansson-dev \
+       libgit2-dev libssl-dev zlib1g-dev util-linux
+
+CDHOST = $(BUILD)/cdhost
+
+.PHONY: all build deps test demo install clean help
+
+all: build
+
+help:
+	@echo "make demo | test | deps | build | install | clean"
+	@echo "variables: BUILD=dir SANITIZE=ON WERROR=ON CTEST_ARGS='-L unit'"
+
+deps:
+	@missing=""; for p in $(PKGS); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+$(BUILD)/CMakeCache.txt:
+	cmake -S . -B $(BUILD) -DCDHOST_SANITIZE=$(SANITIZE) -DCDHOST_WERROR=$(WERROR)
+
+build: $(BUILD)/CMakeCache.txt
+	cmake --build $(BUILD) -j $(JOBS)
+
+test: deps
+	@$(MAKE) --no-print-directory build
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) -LE bench $(CTEST_ARGS)
+
+demo: deps
+	@$(MAKE) --no-print-directory build
+	$(CDHOST) --dry-run recipes/demo.lua
+
+install: build
+	cmake --install $(BUILD) --prefix $(PREFIX)
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,28 @@
+/* lua/host.h — the `cdhost` table recipes see, and `require`.
+ *
+ * cd_host_open builds the cdhost table (every module a read-only proxy, so a
+ * recipe cannot replace a primitive that libraries see), installs it as the
+ * base global `cdhost`, and installs the sandboxed `require`: embedded stdlib
+ * (package.preload), then the project root. Call it under lua_pcall. */
+#ifndef CD_HOST_H
+#define CD_HOST_H
+
+#include <lua.h>
+
+#include "../core/ctx.h"
+
+int cd_host_open(lua_State *L);
+
+/* Per-module registration, one per binding file (lua/l_<module>.c). Each
+ * adds its functions to the table at index t. */
+void cd_l_fs_register(lua_State *L, int t);
+void cd_l_log_register(lua_State *L, int t);
+void cd_l_kube_register(lua_State *L, int t);
+void cd_l_require_install(lua_State *L);
+/* Pushes the value of `cdhost.args` built from ctx->sets (raises usage). */
+void cd_l_args_push(lua_State *L, const struct cd_ctx *ctx);
+
+/* Raises a "not implemented yet" usage error for op. */
+int cd_l_unimplemented(lua_State *L);
+
+#endif

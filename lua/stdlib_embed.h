@@ -1,0 +1,16 @@
+/* The stdlib's Lua sources, compiled into the binary (cmake/embed.cmake). */
+#ifndef CD_STDLIB_EMBED_H
+#define CD_STDLIB_EMBED_H
+
+#include <stddef.h>
+
+struct cd_embedded {
+	const char *module; /* "cdhost.pipeline" */
+	const char *path;   /* "stdlib/cdhost/pipeline.lua", for messages */
+	const char *source;
+	size_t len;
+};
+
+extern const struct cd_embedded cd_stdlib[]; /* ends with a NULL module */
+
+#endif

@@ -1,0 +1,1 @@
+return { name = "pkg via init.lua" }
