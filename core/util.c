@@ -142,6 +142,17 @@ double cd_wall(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+void cd_sleep(double seconds)
+{
+	if (seconds <= 0)
+		return;
+	struct timespec ts;
+	ts.tv_sec = (time_t)seconds;
+	ts.tv_nsec = (long)((seconds - (double)ts.tv_sec) * 1e9);
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+}
+
 void cd_format_duration(double s, char *buf, size_t n)
 {
 	if (s < 60)

@@ -18,6 +18,8 @@ int cd_parse_count(const char *s, uint64_t *out, struct cd_err *err);
 double cd_now(void);
 /* Seconds since the epoch, wall clock. */
 double cd_wall(void);
+/* Sleeps (restarting after signals); negative or zero returns at once. */
+void cd_sleep(double seconds);
 /* "1.23s", "2m03s" into buf. */
 void cd_format_duration(double seconds, char *buf, size_t n);
 

@@ -10,8 +10,9 @@
  *   - null is cdhost.null, a light userdata NULL;
  *   - integers stay Lua integers, floats stay floats;
  *   - key order of loaded maps is remembered in a weak-keyed side table;
- *   - each loaded document root (and each map inside it) remembers its source
- *     (file, document index, line) in another weak-keyed side table.
+ *   - each loaded document root, and each map inside it that has apiVersion
+ *     and kind (List items), remembers its source (file, document index,
+ *     line) in another weak-keyed side table.
  *
  * C functions below that decode push exactly one value on success and
  * return 0; on failure they push nothing, fill err (code CD_E_INVALID, the

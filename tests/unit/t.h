@@ -9,6 +9,7 @@
 #define CD_T_H
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static int t_checks_failed, t_tests_passed, t_tests_failed, t_cur_failed;
@@ -49,6 +50,8 @@ static int t_checks_failed, t_tests_passed, t_tests_failed, t_cur_failed;
 #define T_RUN(fn)                                                 \
 	do {                                                      \
 		t_cur_failed = 0;                                 \
+		if (getenv("T_VERBOSE"))                          \
+			fprintf(stderr, "run %s\n", #fn);         \
 		fn();                                             \
 		if (t_cur_failed) {                               \
 			t_tests_failed++;                         \
