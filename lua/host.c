@@ -42,7 +42,6 @@ static const struct {
 	{"kube", "diff", "the Kubernetes client"},
 	{"kube", "delete", "the Kubernetes client"},
 	{"rollout", "wait", "rollout waits"},
-	{"rollout", "status", "rollout waits"},
 	{"git", "commit", "GitOps commits"},
 	{"parallel", NULL, "parallel recipe functions"},
 };
@@ -159,6 +158,7 @@ int cd_host_open(lua_State *L)
 	cd_l_fs_register(L, t);
 	cd_l_log_register(L, t);
 	cd_l_kube_register(L, t);
+	cd_l_rollout_register(L, t);
 	add_planned(L, t);
 	protect_modules(L, t);
 	cd_sandbox_protect(L, "cdhost");

@@ -86,3 +86,28 @@ cdhost.kube = {}
 function cdhost.kube.apply(objs, opts) end
 
 return cdhost
+
+cdhost.rollout = {}
+---@class cdhost.rollout.result
+---@field status "Current"|"InProgress"|"Failed"|"Terminating"|"NotFound"|"Unknown"
+---@field reason string   CamelCase reason ("" when kstatus gives none), e.g. "ImagePullBackOff"
+---@field message string  one line; failures name the pod, container, image and event
+
+---@class cdhost.rollout.related
+---@field replicasets? table[]  a Deployment's ReplicaSets (the new one is found by revision)
+---@field pods? table[]         the workload's pods (matched by ownerReferences)
+---@field events? table[]       core/v1 or events.k8s.io/v1 Events
+
+---@class cdhost.rollout.status_opts
+---@field now? number|string        epoch seconds or RFC 3339; default: the wall clock
+---@field expected_generation? integer  metadata.generation recorded at apply time
+---@field lb_ingress? boolean       LoadBalancer Services wait for status.loadBalancer.ingress
+---@field kstatus? boolean          kstatus's rules only, without cdhost's improvements
+
+--- The status of one object in kstatus's words (docs/internals/status.md).
+--- `obj == nil` means the object does not exist: NotFound.
+---@param obj table|nil
+---@param related? cdhost.rollout.related
+---@param opts? cdhost.rollout.status_opts
+---@return cdhost.rollout.result
+function cdhost.rollout.status(obj, related, opts) end
