@@ -22,20 +22,6 @@ static const struct {
 	{"registry", "exists", "the registry client"},
 	{"registry", "copy", "the registry client"},
 	{"registry", "tags", "the registry client"},
-	{"manifest", "load", "manifest loading"},
-	{"manifest", "parse", "manifest loading"},
-	{"manifest", "yaml", "manifest loading"},
-	{"manifest", "json", "manifest loading"},
-	{"manifest", "files", "manifest transforms"},
-	{"manifest", "patch", "manifest transforms"},
-	{"manifest", "json_patch", "manifest transforms"},
-	{"manifest", "select", "manifest transforms"},
-	{"manifest", "set_images", "manifest transforms"},
-	{"manifest", "label", "manifest transforms"},
-	{"manifest", "annotate", "manifest transforms"},
-	{"manifest", "namespace", "manifest transforms"},
-	{"helm", "template", "Helm rendering"},
-	{"kustomize", "build", "Kustomize rendering"},
 	{"kube", "get", "the Kubernetes client"},
 	{"kube", "list", "the Kubernetes client"},
 	{"kube", "watch", "the Kubernetes client"},
@@ -159,6 +145,7 @@ int cd_host_open(lua_State *L)
 	cd_l_log_register(L, t);
 	cd_l_kube_register(L, t);
 	cd_l_rollout_register(L, t);
+	cd_l_manifest_register(L, t);
 	add_planned(L, t);
 	protect_modules(L, t);
 	cd_sandbox_protect(L, "cdhost");

@@ -1,10 +1,13 @@
 /* cdhost.kube — for now the mode-driven part of kube.apply: render mode
- * prints the manifests (SPEC section 3); build mode skips and records; the
+ * prints the manifests in apply order with a plan on stderr (SPEC sections 3
+ * and 6); build mode skips and records; the
  * cluster client arrives with the Kubernetes capability. */
 #include <lauxlib.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "../core/manifest.h"
 #include "host.h"
 #include "lbuf.h"
 #include "lerr.h"
@@ -61,13 +64,35 @@ static int object_count(lua_State *L, int idx)
 	return single ? -1 : (int)luaL_len(L, idx);
 }
 
-static void render(lua_State *L, int objs, int n)
+/* The kind of the object at idx ("" when it has none). */
+static const char *kind_of(lua_State *L, int idx)
 {
-	struct cd_sandbox *sb = cd_sandbox_get(L);
-	struct cd_buf *out = cd_lbuf_push(L);
-	struct cd_err err;
-	int count = n < 0 ? 1 : n;
+	lua_getfield(L, idx, "kind");
+	const char *k = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1)
+						       : "";
+	lua_pop(L, 1); /* the object keeps the string alive */
+	return k;
+}
 
+struct slot {
+	int rank, index;
+};
+
+static int slot_cmp(const void *a, const void *b)
+{
+	const struct slot *x = a, *y = b;
+	if (x->rank != y->rank)
+		return x->rank < y->rank ? -1 : 1;
+	return (x->index > y->index) - (x->index < y->index);
+}
+
+/* Pushes the objects as a plain list in apply order (SPEC section 6:
+ * Namespaces, CRDs, Helm's install order, unknown kinds last; stable). */
+static void push_ordered(lua_State *L, int objs, int n)
+{
+	int count = n < 0 ? 1 : n;
+	struct slot *s =
+		lua_newuserdatauv(L, sizeof *s * (size_t)(count + 1), 0);
 	for (int i = 1; i <= count; i++) {
 		if (n < 0)
 			lua_pushvalue(L, objs);
@@ -77,6 +102,133 @@ static void render(lua_State *L, int objs, int n)
 			cd_lerr_raise(L, CD_E_INVALID, "kube.apply",
 				      "object %d is a %s, not a table", i,
 				      luaL_typename(L, -1));
+		s[i - 1].rank = cd_manifest_kind_rank(kind_of(L, -1));
+		s[i - 1].index = i;
+		lua_pop(L, 1);
+	}
+	qsort(s, (size_t)count, sizeof *s, slot_cmp);
+	lua_createtable(L, count, 0);
+	for (int i = 0; i < count; i++) {
+		if (n < 0)
+			lua_pushvalue(L, objs);
+		else
+			lua_geti(L, objs, s[i].index);
+		lua_rawseti(L, -2, i + 1);
+	}
+	lua_remove(L, -2);
+}
+
+/* Counts one object of kind/ns in groups: runs of equal kind and
+ * namespace (objects are in apply order). */
+static void count_group(json_t *groups, const char *kind, const char *ns)
+{
+	size_t n = json_array_size(groups);
+	json_t *g = n ? json_array_get(groups, n - 1) : NULL;
+	if (g && !strcmp(json_string_value(json_object_get(g, "kind")), kind) &&
+	    !strcmp(json_string_value(json_object_get(g, "namespace")), ns)) {
+		json_t *c = json_object_get(g, "count");
+		json_integer_set(c, json_integer_value(c) + 1);
+		return;
+	}
+	json_array_append_new(groups, json_pack("{s:s,s:s,s:i}", "kind", kind,
+						"namespace", ns, "count", 1));
+}
+
+static void plan_text(json_t *groups, int count, char *text, size_t size)
+{
+	size_t len = (size_t)snprintf(text, size, "plan: apply %d object(s):",
+				      count);
+	for (size_t i = 0; i < json_array_size(groups) && len < size; i++) {
+		json_t *g = json_array_get(groups, i);
+		const char *ns = json_string_value(json_object_get(g, "namespace"));
+		len += (size_t)snprintf(
+			text + len, size - len, "%s %s %lld (%s)", i ? "," : "",
+			json_string_value(json_object_get(g, "kind")),
+			(long long)json_integer_value(json_object_get(g, "count")),
+			*ns ? ns : "no namespace");
+	}
+}
+
+/* The plan on stderr: objects per kind and namespace, in apply order. */
+static void report_plan(lua_State *L, int ordered, int count)
+{
+	struct cd_sandbox *sb = cd_sandbox_get(L);
+	json_t *groups = json_array();
+	char text[1024];
+	for (int i = 1; i <= count; i++) {
+		lua_rawgeti(L, ordered, i);
+		const char *kind = kind_of(L, -1), *ns = "";
+		if (lua_getfield(L, -1, "metadata") == LUA_TTABLE &&
+		    lua_getfield(L, -1, "namespace") == LUA_TSTRING)
+			ns = lua_tostring(L, -1);
+		count_group(groups, kind, ns);
+		lua_settop(L, ordered);
+	}
+	plan_text(groups, count, text, sizeof text);
+	json_t *f = json_pack("{s:i,s:o}", "objects", count, "kinds", groups);
+	cd_report_event(sb->ctx->report, "render", "plan", f, text);
+	json_decref(f);
+}
+
+/* What render mode will print once the recipe has finished: stdout gets
+ * the whole product or nothing (no half-rendered output on an error). */
+struct pending {
+	struct cd_buf out;
+	unsigned count;
+};
+
+static const char PENDING_KEY = 0;
+
+static int pending_gc(lua_State *L)
+{
+	struct pending *p = lua_touserdata(L, 1);
+	cd_buf_free(&p->out);
+	return 0;
+}
+
+static struct pending *pending(lua_State *L)
+{
+	if (lua_rawgetp(L, LUA_REGISTRYINDEX, &PENDING_KEY) == LUA_TUSERDATA) {
+		struct pending *p = lua_touserdata(L, -1);
+		lua_pop(L, 1);
+		return p;
+	}
+	lua_pop(L, 1);
+	struct pending *p = lua_newuserdatauv(L, sizeof *p, 0);
+	*p = (struct pending){CD_BUF_INIT, 0};
+	lua_createtable(L, 0, 2);
+	lua_pushcfunction(L, pending_gc);
+	lua_setfield(L, -2, "__gc");
+	lua_pushliteral(L, "cdhost: protected");
+	lua_setfield(L, -2, "__metatable");
+	lua_setmetatable(L, -2);
+	lua_rawsetp(L, LUA_REGISTRYINDEX, &PENDING_KEY);
+	return p;
+}
+
+int cd_l_kube_flush(lua_State *L)
+{
+	struct pending *p = pending(L);
+	size_t n = p->out.len;
+	cd_sandbox_get(L)->ctx->stats.rendered += p->count;
+	p->count = 0;
+	if (n && fwrite(p->out.data, 1, n, stdout) != n)
+		return -1;
+	cd_buf_free(&p->out);
+	return fflush(stdout) == 0 ? 0 : -1;
+}
+
+static void render(lua_State *L, int objs, int n)
+{
+	struct cd_sandbox *sb = cd_sandbox_get(L);
+	int count = n < 0 ? 1 : n;
+	push_ordered(L, objs, n);
+	int ordered = lua_gettop(L);
+	struct cd_buf *out = cd_lbuf_push(L);
+	struct cd_err err;
+
+	for (int i = 1; i <= count; i++) {
+		lua_rawgeti(L, ordered, i);
 		push_printable(L, -1, sb->ctx->show_secrets);
 		if (out->len && cd_buf_puts(out, "---\n") != 0)
 			cd_lerr_raise(L, CD_E_NOMEM, "kube.apply", "output too large");
@@ -85,11 +237,13 @@ static void render(lua_State *L, int objs, int n)
 				      i, err.msg);
 		lua_pop(L, 2);
 	}
-	if (out->len && fwrite(out->data, 1, out->len, stdout) != out->len)
-		cd_lerr_raise(L, CD_E_IO, "kube.apply",
-			      "cannot write the manifests to stdout");
-	fflush(stdout);
-	sb->ctx->stats.rendered += (unsigned)count;
+	struct pending *p = pending(L);
+	if ((p->out.len && out->len && cd_buf_puts(&p->out, "---\n") != 0) ||
+	    cd_buf_append(&p->out, out->data, out->len) != 0)
+		cd_lerr_raise(L, CD_E_NOMEM, "kube.apply", "output too large");
+	p->count += (unsigned)count;
+	lua_settop(L, ordered);
+	report_plan(L, ordered, count);
 	lua_pop(L, 1);
 }
 
