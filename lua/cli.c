@@ -13,6 +13,7 @@
 #include "../core/mem.h"
 #include "../core/util.h"
 #include "../core/version.h"
+#include "health.h"
 #include "run.h"
 
 /* ---- commands ---- */
@@ -54,7 +55,7 @@ static const struct command {
 	{"health",
 	 "cdhost health -f OBJ.yaml [--health-dir D] | cdhost health test DIR",
 	 "status of one object, or run Argo CD health_test.yaml files",
-	 cmd_later, 0, "health checks"},
+	 cd_health_cmd, 0, NULL},
 	{"check", "cdhost [flags] check RECIPE",
 	 "load and sandbox-check a recipe: render mode, --offline, output "
 	 "discarded",

@@ -54,7 +54,7 @@ t "capabilities that are not there yet say so with exit 2"
 for c in build deploy diff delete; do
 	run "$CDHOST" "$c" "$r"; expect_rc 2; expect_err "not available yet"
 done
-for c in "lib sync" "health test ." init; do
+for c in "lib sync" init; do  # health: tests/cli/test_health.sh
 	# shellcheck disable=SC2086
 	run "$CDHOST" $c; expect_rc 2; expect_err "not available yet"
 done

@@ -1,0 +1,674 @@
+/* lua/health.c — Argo CD health.lua scripts and the `health` command.
+ *
+ * Argo CD's contract (util/lua/lua.go, research notes in
+ * ../shared/reference/rollout-waits.md section 4): a fresh state per call,
+ * the object as global `obj` with JSON nulls omitted, a return value of
+ * {status=, message=}; nil or {} is the empty status, an unknown status is
+ * Unknown "Lua returned an invalid health status", a non-table return is an
+ * error. Scripts get PUC Lua 5.4 with integers kept as integers, plus the
+ * table.getn shim Lua 5.1 scripts (gopher-lua) need. */
+#include "health.h"
+
+#include <fnmatch.h>
+#include <lauxlib.h>
+#include <lualib.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+#include "../core/fs.h"
+#include "../core/mem.h"
+#include "../core/status.h"
+#include "cli.h"
+#include "lerr.h"
+#include "sandbox.h"
+#include "value.h"
+#include "value_jansson.h"
+
+static const char *const words[] = {"Healthy",   "Progressing", "Degraded",
+				    "Suspended", "Missing",     "Unknown",
+				    NULL};
+
+int cd_health_valid(const char *s)
+{
+	for (int i = 0; s && words[i]; i++)
+		if (strcmp(s, words[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/* kstatus words -> Argo's (docs/internals/status.md). */
+static const char *argo_word(enum cd_status s)
+{
+	static const char *const map[CD_STATUS_COUNT] = {
+		[CD_STATUS_CURRENT] = "Healthy",
+		[CD_STATUS_IN_PROGRESS] = "Progressing",
+		[CD_STATUS_FAILED] = "Degraded",
+		[CD_STATUS_TERMINATING] = "Progressing",
+		[CD_STATUS_NOT_FOUND] = "Missing",
+		[CD_STATUS_UNKNOWN] = "Unknown"};
+	return s < CD_STATUS_COUNT ? map[s] : "Unknown";
+}
+
+static void group_kind(const json_t *obj, char *group, size_t gn,
+		       const char **kind)
+{
+	const char *api = json_string_value(json_object_get(obj, "apiVersion"));
+	const char *slash = api ? strchr(api, '/') : NULL;
+	snprintf(group, gn, "%.*s", slash ? (int)(slash - api) : 0,
+		 slash ? api : "");
+	*kind = json_string_value(json_object_get(obj, "kind"));
+}
+
+/* ---- lookup ---- */
+
+static int is_file(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+int cd_health_find(const char *dir, const char *group, const char *kind,
+		   char **out, struct cd_err *err)
+{
+	char key[512], path[1024], *root = NULL;
+	struct cd_fs_list l = {0};
+	int rc = 0;
+
+	*out = NULL;
+	if (!dir || !kind || !*kind)
+		return 0;
+	snprintf(key, sizeof key, "%s%s%s", group, *group ? "/" : "", kind);
+	snprintf(path, sizeof path, "%s/%s/health.lua", dir, key);
+	if (is_file(path))
+		return (*out = cd_strdup(path)) ? 0
+			: cd_err_set(err, CD_E_NOMEM, "health", "out of memory");
+	/* Wildcard directories: `_` in a path becomes `*` (one segment). */
+	if (!(root = realpath(dir, NULL)))
+		return cd_err_set(err, CD_E_USAGE, "health",
+				  "--health-dir %s: not a directory", dir);
+	if ((rc = cd_fs_glob(root, "**/health.lua", &l, err)) != 0)
+		goto done;
+	for (size_t i = 0; i < l.n && !*out; i++) {
+		char pat[512];
+		size_t n = strlen(l.paths[i]) - strlen("/health.lua");
+		if (strlen(l.paths[i]) <= strlen("/health.lua") ||
+		    n >= sizeof pat || !memchr(l.paths[i], '_', n))
+			continue;
+		for (size_t k = 0; k < n; k++)
+			pat[k] = l.paths[i][k] == '_' ? '*' : l.paths[i][k];
+		pat[n] = '\0';
+		if (fnmatch(pat, key, FNM_PATHNAME) == 0) {
+			snprintf(path, sizeof path, "%s/%s", dir, l.paths[i]);
+			*out = cd_strdup(path);
+		}
+	}
+done:
+	cd_fs_list_free(&l);
+	free(root);
+	return rc;
+}
+
+/* ---- the script's environment ---- */
+
+static int l_getn(lua_State *L)
+{
+	luaL_checktype(L, 1, LUA_TTABLE);
+	lua_pushinteger(L, luaL_len(L, 1));
+	return 1;
+}
+
+static int l_require(lua_State *L)
+{
+	static const char *const mods[] = {"os", "string", "table", "math",
+					   NULL};
+	const char *name = luaL_checkstring(L, 1);
+	for (int i = 0; mods[i]; i++)
+		if (strcmp(name, mods[i]) == 0) {
+			lua_pushglobaltable(L);
+			lua_pushstring(L, name);
+			lua_rawget(L, -2);
+			return 1;
+		}
+	return luaL_error(L, "module '%s' not found (health scripts may "
+			     "require only os, string, table and math)",
+			  name);
+}
+
+/* table + getn, as a new protected library table. */
+static const char copy_table[] =
+	"local t = {} for k, v in pairs(table) do t[k] = v end "
+	"t.getn = ... return t";
+
+/* Base globals: os = {time, date, clock}, table with getn, require. */
+static void open_argo_env(lua_State *L)
+{
+	static const char *const os_fns[] = {"time", "date", "clock", NULL};
+	lua_pushglobaltable(L);
+	int g = lua_gettop(L);
+	luaL_requiref(L, "os", luaopen_os, 0);
+	lua_createtable(L, 0, 3);
+	for (int i = 0; os_fns[i]; i++) {
+		lua_getfield(L, -2, os_fns[i]);
+		lua_setfield(L, -2, os_fns[i]);
+	}
+	cd_sandbox_protect(L, "os");
+	lua_setfield(L, g, "os");
+	lua_pop(L, 1); /* the full os library */
+	lua_pushnil(L);
+	lua_setfield(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+	if (luaL_loadstring(L, copy_table) != LUA_OK)
+		lua_error(L);
+	lua_pushcfunction(L, l_getn);
+	lua_call(L, 1, 1);
+	cd_sandbox_protect(L, "table");
+	lua_setfield(L, g, "table");
+	lua_pushcfunction(L, l_require);
+	lua_setfield(L, g, "require");
+	lua_pop(L, 1);
+}
+
+/* ---- running a script ---- */
+
+struct run {
+	const char *path, *src;
+	size_t len;
+	const json_t *obj;
+	struct cd_health_result *out;
+};
+
+static void copy_field(lua_State *L, int t, const char *name, char *buf,
+		       size_t n)
+{
+	int type = lua_getfield(L, t, name);
+	if (type == LUA_TSTRING)
+		snprintf(buf, n, "%s", lua_tostring(L, -1));
+	else if (type != LUA_TNIL)
+		luaL_error(L, "health script returned a %s %s; expected a "
+			      "string",
+			   luaL_typename(L, -1), name);
+	lua_pop(L, 1);
+}
+
+/* Reads the script's return value (Argo's ExecuteHealthLua rules). */
+static void read_result(lua_State *L, struct cd_health_result *out)
+{
+	int t = lua_gettop(L);
+	if (lua_isnil(L, t))
+		return; /* the empty status */
+	if (!lua_istable(L, t))
+		luaL_error(L, "expect table output from Lua script, not %s",
+			   luaL_typename(L, t));
+	lua_pushnil(L);
+	if (!lua_next(L, t))
+		return; /* {} is the empty status too */
+	lua_pop(L, 2);
+	copy_field(L, t, "status", out->status, sizeof out->status);
+	copy_field(L, t, "message", out->message, sizeof out->message);
+	if (!cd_health_valid(out->status)) {
+		snprintf(out->status, sizeof out->status, "Unknown");
+		snprintf(out->message, sizeof out->message,
+			 "Lua returned an invalid health status");
+	}
+}
+
+static int run_protected(lua_State *L)
+{
+	struct run *r = lua_touserdata(L, 1);
+	struct cd_err err;
+	char chunk[600];
+	cd_value_init(L);
+	open_argo_env(L);
+	snprintf(chunk, sizeof chunk, "@%s", r->path);
+	if (cd_sandbox_load(L, r->src, r->len, chunk) != LUA_OK)
+		return lua_error(L);
+	lua_getupvalue(L, -1, 1); /* the chunk's environment */
+	if (cd_value_push_jansson(L, r->obj, CD_JANSSON_DROP_NULLS, &err) != 0)
+		return luaL_error(L, "obj: %s", err.msg);
+	lua_setfield(L, -2, "obj");
+	lua_pop(L, 1);
+	lua_call(L, 0, 1);
+	read_result(L, r->out);
+	return 0;
+}
+
+static void describe_trip(struct cd_sandbox *sb, const char *path,
+			  struct cd_health_result *out)
+{
+	int kind = atomic_load(&sb->tripped);
+	const char *what;
+	char buf[600];
+	switch (kind) {
+	case CD_TRIP_INSTRUCTIONS:
+		snprintf(buf, sizeof buf,
+			 "exceeded its budget of %llu instructions",
+			 (unsigned long long)sb->limits.max_instructions);
+		break;
+	case CD_TRIP_MEMORY:
+		snprintf(buf, sizeof buf, "exceeded its memory budget of %llu "
+					  "MiB",
+			 (unsigned long long)(sb->limits.max_memory >> 20));
+		break;
+	case CD_TRIP_TIMEOUT:
+		snprintf(buf, sizeof buf, "exceeded its time budget of %gs",
+			 sb->limits.timeout);
+		break;
+	default:
+		snprintf(buf, sizeof buf, "%s", sb->trip_msg[kind]);
+	}
+	what = sb->trip_where[0] ? sb->trip_where : path;
+	snprintf(out->message, sizeof out->message, "%s health script %s",
+		 what, buf);
+	out->limit = 1;
+}
+
+int cd_health_run(const char *script, const json_t *obj, struct cd_ctx *ctx,
+		  struct cd_health_result *out, struct cd_err *err)
+{
+	struct cd_limits lim = {CD_HEALTH_MAX_INSTRUCTIONS,
+				CD_HEALTH_MAX_MEMORY, CD_HEALTH_TIMEOUT};
+	struct cd_sandbox sb;
+	struct run r = {script, NULL, 0, obj, out};
+	char *src = NULL;
+
+	memset(out, 0, sizeof *out);
+	snprintf(out->script, sizeof out->script, "%s", script);
+	if (cd_fs_read_path(script, 0, &src, &r.len, err) != 0)
+		return cd_err_wrap(err, "health script");
+	r.src = src;
+	if (cd_sandbox_init(&sb, &lim, ctx) != 0) {
+		cd_free(src);
+		return cd_err_set(err, CD_E_NOMEM, "health",
+				  "cannot create a Lua state");
+	}
+	cd_sandbox_watchdog_start(&sb);
+	lua_pushcfunction(sb.L, run_protected);
+	lua_pushlightuserdata(sb.L, &r);
+	int status = lua_pcall(sb.L, 1, 0, 0);
+	cd_sandbox_watchdog_stop(&sb);
+	sb.unrestricted = 1;
+	if (atomic_load(&sb.tripped)) {
+		describe_trip(&sb, script, out);
+	} else if (status != LUA_OK) {
+		const char *m = luaL_tolstring(sb.L, -1, NULL);
+		snprintf(out->message, sizeof out->message, "%s%s%s",
+			 strstr(m, ".lua:") ? "" : script,
+			 strstr(m, ".lua:") ? "" : ": ", m);
+	}
+	if (status != LUA_OK || atomic_load(&sb.tripped)) {
+		out->failed = 1;
+		snprintf(out->status, sizeof out->status, "Unknown");
+	}
+	cd_sandbox_close(&sb);
+	cd_free(src);
+	return 0;
+}
+
+int cd_health_eval(const json_t *obj, const char *dir, struct cd_ctx *ctx,
+		   struct cd_health_result *out, struct cd_err *err)
+{
+	char group[256], *script = NULL;
+	const char *kind;
+	struct cd_status_result st;
+	int rc;
+
+	memset(out, 0, sizeof *out);
+	const json_t *meta = json_object_get(obj, "metadata");
+	if (json_string_length(json_object_get(meta, "deletionTimestamp"))) {
+		snprintf(out->status, sizeof out->status, "Progressing");
+		snprintf(out->message, sizeof out->message, "Pending deletion");
+		return 0;
+	}
+	group_kind(obj, group, sizeof group, &kind);
+	if ((rc = cd_health_find(dir, group, kind, &script, err)) != 0)
+		return rc;
+	if (script) {
+		rc = cd_health_run(script, obj, ctx, out, err);
+		cd_free(script);
+		return rc;
+	}
+	cd_status_compute(obj, NULL, NULL, &st);
+	snprintf(out->status, sizeof out->status, "%s", argo_word(st.status));
+	snprintf(out->message, sizeof out->message, "%s", st.message);
+	return 0;
+}
+
+/* ---- reading YAML into json_t documents ---- */
+
+struct docs {
+	const char *name, *src;
+	size_t len;
+	json_t *list; /* owned by the caller */
+	struct cd_err err;
+	int rc;
+};
+
+static int load_protected(lua_State *L)
+{
+	struct docs *d = lua_touserdata(L, 1);
+	static const char inited = 0; /* its address is a registry key */
+	if (lua_rawgetp(L, LUA_REGISTRYINDEX, &inited) == LUA_TNIL) {
+		cd_value_init(L); /* once per state */
+		lua_pushboolean(L, 1);
+		lua_rawsetp(L, LUA_REGISTRYINDEX, &inited);
+	}
+	lua_pop(L, 1);
+	d->rc = cd_value_push_yaml(L, d->src, d->len, d->name, &d->err);
+	if (d->rc != 0)
+		return 0;
+	for (lua_Integer i = 1; lua_geti(L, -1, i) != LUA_TNIL; i++) {
+		json_t *j;
+		d->rc = cd_value_to_jansson(L, -1, &j, &d->err);
+		if (d->rc != 0)
+			return 0;
+		json_array_append_new(d->list, j);
+		lua_pop(L, 1);
+	}
+	return 0;
+}
+
+/* Parses YAML text into a new array of documents (*out). */
+static int load_yaml(lua_State *L, const char *name, const char *src,
+		     size_t len, json_t **out, struct cd_err *err)
+{
+	struct docs d = {name, src, len, json_array(), {0}, 0};
+	lua_pushcfunction(L, load_protected);
+	lua_pushlightuserdata(L, &d);
+	if (lua_pcall(L, 1, 0, 0) != LUA_OK) {
+		lua_pop(L, 1);
+		d.rc = cd_err_set(&d.err, CD_E_NOMEM, "health",
+				  "%s: out of memory", name);
+	}
+	lua_settop(L, 0);
+	if (d.rc != 0) {
+		json_decref(d.list);
+		*err = d.err;
+		return d.rc;
+	}
+	*out = d.list;
+	return 0;
+}
+
+/* ---- the command ---- */
+
+static const char *obj_name(const json_t *o)
+{
+	const json_t *m = json_object_get(o, "metadata");
+	const char *n = json_string_value(json_object_get(m, "name"));
+	return n ? n : "?";
+}
+
+/* Exit code of one result: docs/health.md. */
+static int result_exit(const struct cd_health_result *r)
+{
+	if (r->limit)
+		return 5;
+	if (r->failed)
+		return 1;
+	if (strcmp(r->status, "Healthy") == 0 ||
+	    strcmp(r->status, "Suspended") == 0)
+		return 0;
+	if (strcmp(r->status, "Degraded") == 0)
+		return 3;
+	return 1; /* Progressing, Missing, Unknown, empty */
+}
+
+static int worse(int a, int b)
+{
+	/* severity by exit code: 0 < 1 < 3 < 5 < 2 */
+	static const int rank[] = {0, 1, 4, 2, 1, 3};
+	return rank[b] > rank[a] ? b : a;
+}
+
+static void print_result(struct cd_cli *cli, const json_t *o, int many,
+			 const struct cd_health_result *r)
+{
+	const char *kind = json_string_value(json_object_get(o, "kind"));
+	if (cli->json) {
+		json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:s?}", "kind",
+				      kind, "name", obj_name(o), "status",
+				      r->status, "message", r->message,
+				      "script", *r->script ? r->script : NULL);
+		char *s = json_dumps(j, JSON_COMPACT);
+		printf("%s\n", s);
+		free(s);
+		json_decref(j);
+	} else {
+		if (many)
+			printf("%s/%s: ", kind, obj_name(o));
+		printf("%s%s%s\n", r->status, *r->message ? ": " : "",
+		       r->message);
+	}
+	if (r->failed)
+		fprintf(stderr, "cdhost: %s/%s: %s [%s]\n", kind, obj_name(o),
+			r->message, r->limit ? "limit" : "recipe");
+	else if (strcmp(r->status, "Suspended") == 0)
+		fprintf(stderr, "cdhost: warning: %s/%s is Suspended: counted "
+				"as done\n",
+			kind, obj_name(o));
+}
+
+static int fail(const struct cd_err *err)
+{
+	fprintf(stderr, "cdhost: %s [%s]\n", err->msg, cd_code_name(err->code));
+	return cd_code_exit(err->code);
+}
+
+/* `cdhost health -f FILE`. */
+static int health_file(struct cd_cli *cli, lua_State *L)
+{
+	struct cd_err err;
+	char *src = NULL;
+	size_t len;
+	json_t *docs = NULL;
+	int rc = 0;
+
+	if (cd_fs_read_path(cli->health_file, 0, &src, &len, &err) != 0) {
+		err.code = CD_E_USAGE;
+		return fail(&err);
+	}
+	rc = load_yaml(L, cli->health_file, src, len, &docs, &err);
+	cd_free(src);
+	if (rc != 0)
+		return fail(&err);
+	size_t n = json_array_size(docs), i;
+	const json_t *o;
+	if (n == 0) {
+		cd_err_set(&err, CD_E_INVALID, "health", "%s: no object in it",
+			   cli->health_file);
+		rc = fail(&err);
+	}
+	json_array_foreach(docs, i, o) {
+		if (!json_is_object(o) ||
+		    !json_string_length(json_object_get(o, "kind"))) {
+			cd_err_set(&err, CD_E_INVALID, "health",
+				   "%s: document %zu is not a Kubernetes "
+				   "object (no kind)",
+				   cli->health_file, i + 1);
+			rc = worse(rc, fail(&err));
+			continue;
+		}
+		struct cd_health_result r;
+		if (cd_health_eval(o, cli->ctx.health_dir, &cli->ctx, &r,
+				   &err) != 0) {
+			rc = worse(rc, fail(&err));
+			continue;
+		}
+		print_result(cli, o, n > 1, &r);
+		rc = worse(rc, result_exit(&r));
+	}
+	json_decref(docs);
+	return rc;
+}
+
+/* The value of key in a YAML map, keys compared case-insensitively (Argo
+ * reads health_test.yaml with sigs.k8s.io/yaml). */
+static const json_t *ci_get(const json_t *o, const char *key)
+{
+	const char *k;
+	const json_t *v;
+	json_object_foreach((json_t *)o, k, v) {
+		if (strcasecmp(k, key) == 0)
+			return v;
+	}
+	return NULL;
+}
+
+struct tally {
+	int passed, failed;
+};
+
+/* Runs one case: inputPath (relative to the test file's directory). */
+static void run_case(struct cd_cli *cli, lua_State *L, const char *root,
+		     const char *testdir, const json_t *tc, struct tally *t)
+{
+	const json_t *hs = ci_get(tc, "healthStatus");
+	const char *input = json_string_value(ci_get(tc, "inputPath"));
+	const char *want_s = json_string_value(ci_get(hs, "status"));
+	const char *want_m = json_string_value(ci_get(hs, "message"));
+	char rel[1024], why[1400] = "", *src = NULL, *script = NULL;
+	struct cd_health_result r;
+	struct cd_err err = {0};
+	json_t *docs = NULL;
+	size_t len;
+
+	memset(&r, 0, sizeof r);
+	snprintf(rel, sizeof rel, "%s%s%s", testdir, *testdir ? "/" : "",
+		 input ? input : "?");
+	if (!input) {
+		snprintf(why, sizeof why, "the case has no inputPath");
+	} else if (cd_fs_read(root, rel, 0, &src, &len, &err) != 0 ||
+		   load_yaml(L, rel, src, len, &docs, &err) != 0) {
+		snprintf(why, sizeof why, "%s", err.msg);
+	} else if (!json_is_object(json_array_get(docs, 0))) {
+		snprintf(why, sizeof why, "no object in %s", rel);
+	} else {
+		const json_t *o = json_array_get(docs, 0); /* Argo: the first */
+		char group[256], dirpath[1200];
+		const char *kind;
+		group_kind(o, group, sizeof group, &kind);
+		const char *dir = cli->ctx.health_dir ? cli->ctx.health_dir
+						      : root;
+		if (cd_health_find(dir, group, kind, &script, &err) != 0) {
+			snprintf(why, sizeof why, "%s", err.msg);
+		} else if (!script) {
+			/* not under the root: the script next to the test */
+			snprintf(dirpath, sizeof dirpath, "%s/%s/health.lua",
+				 root, testdir);
+			if (is_file(dirpath))
+				script = cd_strdup(dirpath);
+			else
+				snprintf(why, sizeof why,
+					 "no health.lua for %s%s%s", group,
+					 *group ? "/" : "", kind ? kind : "?");
+		}
+		if (script && cd_health_run(script, o, &cli->ctx, &r, &err))
+			snprintf(why, sizeof why, "%s", err.msg);
+		else if (script && r.failed)
+			snprintf(why, sizeof why, "%s", r.message);
+		else if (script &&
+			 (strcmp(r.status, want_s ? want_s : "") != 0 ||
+			  strcmp(r.message, want_m ? want_m : "") != 0))
+			snprintf(why, sizeof why,
+				 "got %s \"%s\", want %s \"%s\"", r.status,
+				 r.message, want_s ? want_s : "",
+				 want_m ? want_m : "");
+	}
+	if (*why) {
+		printf("FAIL %s: %s\n", rel, why);
+		t->failed++;
+	} else {
+		printf("ok   %s: %s\n", rel, r.status);
+		t->passed++;
+	}
+	cd_free(script);
+	cd_free(src);
+	json_decref(docs);
+}
+
+/* `cdhost health test DIR`. */
+static int health_test(struct cd_cli *cli, lua_State *L, const char *dir)
+{
+	struct cd_fs_list l = {0};
+	struct tally t = {0, 0};
+	struct cd_err err;
+	char *root = realpath(dir, NULL);
+	struct stat st;
+
+	if (!root || stat(root, &st) != 0 || !S_ISDIR(st.st_mode)) {
+		free(root);
+		cd_err_set(&err, CD_E_USAGE, "health", "%s: not a directory",
+			   dir);
+		return fail(&err);
+	}
+	if (cd_fs_glob(root, "**/health_test.yaml", &l, &err) != 0) {
+		free(root);
+		return fail(&err);
+	}
+	for (size_t i = 0; i < l.n; i++) {
+		char *src = NULL, testdir[1024];
+		size_t len;
+		json_t *docs = NULL;
+		const json_t *tc;
+		size_t k;
+		snprintf(testdir, sizeof testdir, "%s", l.paths[i]);
+		*strrchr(testdir, '/') = '\0';
+		if (cd_fs_read(root, l.paths[i], 0, &src, &len, &err) != 0 ||
+		    load_yaml(L, l.paths[i], src, len, &docs, &err) != 0) {
+			printf("FAIL %s: %s\n", l.paths[i], err.msg);
+			t.failed++;
+		}
+		json_array_foreach(ci_get(json_array_get(docs, 0), "tests"), k,
+				   tc)
+			run_case(cli, L, root, testdir, tc, &t);
+		cd_free(src);
+		json_decref(docs);
+	}
+	if (l.n == 0) {
+		fprintf(stderr, "cdhost: no health_test.yaml under %s\n", dir);
+		t.failed++;
+	}
+	printf("%d passed, %d failed\n", t.passed, t.failed);
+	cd_fs_list_free(&l);
+	free(root);
+	return t.failed ? 1 : 0;
+}
+
+int cd_health_cmd(struct cd_cli *cli)
+{
+	struct cd_limits lim = {0, 0, 0};
+	struct cd_report rep;
+	struct cd_sandbox sb;
+	struct stat st;
+	int rc;
+	const char *hd = cli->ctx.health_dir;
+
+	cd_report_init(&rep, stderr, cli->json ? CD_FORMAT_JSON : CD_FORMAT_TEXT,
+		       cli->verbosity, cli->no_color);
+	cli->ctx.report = &rep;
+	int test = cli->nrest >= 1 && strcmp(cli->rest[0], "test") == 0;
+	if (test ? cli->nrest != 2 || cli->health_file
+		 : cli->nrest != 0 || !cli->health_file) {
+		fprintf(stderr, "cdhost: usage: cdhost health -f OBJ.yaml "
+				"[--health-dir D] | cdhost health test DIR "
+				"[usage]\n");
+		return 2;
+	}
+	if (hd && (stat(hd, &st) != 0 || !S_ISDIR(st.st_mode))) {
+		fprintf(stderr, "cdhost: --health-dir %s: not a directory "
+				"[usage]\n",
+			hd);
+		return 2;
+	}
+	if (cd_sandbox_init(&sb, &lim, &cli->ctx) != 0)
+		return 5;
+	sb.unrestricted = 1; /* the host's own state: parsing only */
+	rc = test ? health_test(cli, sb.L, cli->rest[1])
+		  : health_file(cli, sb.L);
+	cd_sandbox_close(&sb);
+	if (fflush(stdout) != 0)
+		rc = rc ? rc : 1;
+	return rc;
+}

@@ -1,0 +1,59 @@
+/* lua/health.h — Argo CD-compatible Lua health checks and `cdhost health`.
+ *
+ * Scripts live in a directory laid out as Argo CD's resource_customizations:
+ * DIR/<group>/<Kind>/health.lua (DIR/<Kind>/health.lua for the core group),
+ * plus wildcard directories where `_` matches anything within a segment
+ * (`_.crossplane.io/_`). Each run gets a fresh sandboxed state (lua/sandbox.h)
+ * with Argo's contract: the global `obj`, base, table (+ table.getn), string,
+ * math, a safe `os` with time/date/clock (also require("os")), and a budget
+ * of CD_HEALTH_MAX_INSTRUCTIONS instructions, CD_HEALTH_MAX_MEMORY bytes and
+ * one second. See docs/health.md. */
+#ifndef CD_HEALTH_H
+#define CD_HEALTH_H
+
+#include <jansson.h>
+
+#include "../core/ctx.h"
+#include "../core/err.h"
+
+struct cd_cli;
+
+#define CD_HEALTH_MAX_INSTRUCTIONS 50000000ULL
+#define CD_HEALTH_MAX_MEMORY ((unsigned long long)128 << 20)
+#define CD_HEALTH_TIMEOUT 1.0
+
+struct cd_health_result {
+	char status[16];    /* Argo's word; "" when a script returned none */
+	char message[1024];
+	char script[512];   /* the script that decided; "" = built-in rules */
+	int failed;         /* the script raised (message says why): Unknown */
+	int limit;          /* ... by tripping its budget */
+};
+
+/* "Healthy", "Progressing", ...: 1 if s is one of Argo's six words. */
+int cd_health_valid(const char *s);
+
+/* The health.lua for group/kind under dir, Argo CD's lookup: the exact
+ * directory first, then wildcard directories in sorted order. *out is NULL
+ * when there is none. Returns 0 or fills err. */
+int cd_health_find(const char *dir, const char *group, const char *kind,
+		   char **out, struct cd_err *err);
+
+/* Runs one script on obj in a fresh sandbox. Returns 0 with out filled
+ * (out->failed set when the script raised or tripped its budget: the
+ * status is then Unknown), or a negative status when the script cannot
+ * be read. */
+int cd_health_run(const char *script, const json_t *obj, struct cd_ctx *ctx,
+		  struct cd_health_result *out, struct cd_err *err);
+
+/* The health of obj in Argo's words: a set deletionTimestamp is
+ * Progressing "Pending deletion" (as Argo CD), then the script found under
+ * dir (may be NULL), else cdhost's status engine mapped to Argo's words. */
+int cd_health_eval(const json_t *obj, const char *dir, struct cd_ctx *ctx,
+		   struct cd_health_result *out, struct cd_err *err);
+
+/* `cdhost health -f OBJ.yaml` and `cdhost health test DIR`; returns the
+ * process exit code (docs/health.md). */
+int cd_health_cmd(struct cd_cli *cli);
+
+#endif

@@ -1,0 +1,249 @@
+#!/usr/bin/env bash
+# `cdhost health -f OBJ.yaml` and `cdhost health test DIR` (SPEC sections 2
+# and 7, docs/health.md): Argo CD's words on stdout, exit codes, Argo CD's
+# own health scripts and tests, hostile and broken scripts.
+CDHOST=$1
+. "$(dirname "$0")/lib.sh"
+FX=$CDHOST_SRC/tests/fixtures
+HD=$FX/health
+
+obj() { cat >"$WORK/$1"; echo "$WORK/$1"; }
+script() { mkdir -p "$WORK/hd/$1"; cat >"$WORK/hd/$1/health.lua"; }
+
+t "Argo CD's own scripts and tests pass (tests/fixtures/argo, see NOTICE)"
+run "$CDHOST" health test "$FX/argo"
+expect_rc 0; expect_out "69 passed, 0 failed"
+expect_out "ok   argoproj.io/Rollout/testdata/canary/progressing_setWeightStep.yaml: Progressing"
+expect_out "ok   batch/CronJob/testdata/active.yaml: Healthy"   # table.getn
+expect_out "ok   _.crossplane.io/_/testdata/composition_healthy.yaml: Healthy"
+expect_no_out "FAIL"
+
+t "cdhost's own Argo-format tests: getn, integers, wildcard, core group, keys in any case"
+run "$CDHOST" health test "$HD"
+expect_rc 0; expect_out "9 passed, 0 failed"
+expect_out "ok   example.com/Widget/testdata/paused.yaml: Suspended"
+expect_out "ok   _.acme.io/_/testdata/bucket.yaml: Degraded"
+expect_out "ok   ConfigMap/testdata/broken.yaml: Degraded"
+
+t "health -f with a script: Argo's words, integers stay integers"
+run "$CDHOST" health -f "$HD/example.com/Widget/testdata/healthy.yaml" --health-dir "$HD"
+expect_rc 0; expect_out "Healthy: 3/3 ready"; expect_no_out "3.0"
+run "$CDHOST" health -f "$HD/example.com/Widget/testdata/degraded.yaml" --health-dir "$HD"
+expect_rc 3; [ "$OUT" = "Degraded: quota exceeded (2 condition(s))" ] && ok || bad "exact line"
+run "$CDHOST" health -f "$HD/example.com/Widget/testdata/no_status.yaml" --health-dir "$HD"
+expect_rc 1; expect_out "Progressing: Waiting for the widget controller"
+run "$CDHOST" health -f "$HD/example.com/Widget/testdata/paused.yaml" --health-dir "$HD"
+expect_rc 0; expect_out "Suspended: Paused since 1970-01-01"; expect_err "is Suspended: counted as done"
+
+t "health -f without a script: cdhost's status engine in Argo's words"
+run "$CDHOST" health -f "$FX/argo/kafka.strimzi.io/Kafka/testdata/healthy.yaml"
+expect_rc 0; expect_out "Healthy"
+p=$(obj pod.yaml <<'EOF'
+apiVersion: v1
+kind: Pod
+metadata: {name: web, namespace: shop}
+spec:
+  containers: [{name: web, image: "reg.example.com/web:404"}]
+status:
+  phase: Pending
+  containerStatuses:
+  - name: web
+    image: reg.example.com/web:404
+    ready: false
+    restartCount: 0
+    state: {waiting: {reason: ImagePullBackOff, message: 'Back-off pulling image "reg.example.com/web:404"'}}
+EOF
+)
+run "$CDHOST" health -f "$p"
+expect_rc 3
+[ "$OUT" = 'Degraded: container web (image reg.example.com/web:404): ImagePullBackOff: Back-off pulling image "reg.example.com/web:404"' ] && ok || bad "exact line"
+
+t "--output json: one object per line on stdout"
+run "$CDHOST" --output json health -f "$HD/example.com/Widget/testdata/healthy.yaml" --health-dir "$HD"
+expect_rc 0
+expect_out '{"kind":"Widget","name":"w","status":"Healthy","message":"3/3 ready","script":"'"$HD"'/example.com/Widget/health.lua"}'
+
+t "several documents: one line each, worst exit code"
+two=$(obj two.yaml <<'EOF'
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: a}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: b}
+status: {phase: Failed, reason: Evicted, message: The node was low on resource memory.}
+EOF
+)
+run "$CDHOST" health -f "$two"
+expect_rc 3; expect_out "ConfigMap/a: Healthy: Resource is always ready"
+expect_out "Pod/b: Degraded: Pod has completed, but not successfully: Evicted: The node was low on resource memory."
+
+t "deletionTimestamp: Progressing 'Pending deletion', as Argo CD"
+d=$(obj del.yaml <<'EOF'
+apiVersion: example.com/v1
+kind: Widget
+metadata: {name: w, deletionTimestamp: "2024-05-01T10:00:00Z"}
+spec: {replicas: 3}
+EOF
+)
+run "$CDHOST" health -f "$d" --health-dir "$HD"
+expect_rc 1; expect_out "Progressing: Pending deletion"
+
+t "bad input: missing file, malformed YAML, no kind, empty file, bad flags"
+run "$CDHOST" health -f "$WORK/nope.yaml"
+expect_rc 2; expect_empty_out; expect_err "nope.yaml"; expect_err "[usage]"
+bad_yaml=$(obj bad.yaml <<'EOF'
+kind: Pod
+metadata: [name
+EOF
+)
+run "$CDHOST" health -f "$bad_yaml"
+expect_rc 1; expect_empty_out; expect_err "bad.yaml:"; expect_err "[invalid]"
+nokind=$(obj nokind.yaml <<'EOF'
+apiVersion: v1
+metadata: {name: x}
+EOF
+)
+run "$CDHOST" health -f "$nokind"
+expect_rc 1; expect_err "document 1 is not a Kubernetes object (no kind)"
+: >"$WORK/empty.yaml"
+run "$CDHOST" health -f "$WORK/empty.yaml"
+expect_rc 1; expect_err "no object in it"
+run "$CDHOST" health
+expect_rc 2; expect_err "usage: cdhost health -f OBJ.yaml"
+run "$CDHOST" health -f "$p" test "$HD"
+expect_rc 2
+run "$CDHOST" health -f "$p" --health-dir "$WORK/no-such-dir"
+expect_rc 2; expect_err "--health-dir $WORK/no-such-dir: not a directory"
+run "$CDHOST" health test "$WORK/no-such-dir"
+expect_rc 2; expect_err "not a directory"
+mkdir -p "$WORK/no-tests"
+run "$CDHOST" health test "$WORK/no-tests"
+expect_rc 1; expect_out "0 passed, 1 failed"; expect_err "no health_test.yaml under"
+
+w=$(obj w.yaml <<'EOF'
+apiVersion: bad.example.com/v1
+kind: Thing
+metadata: {name: t}
+spec: {replicas: 2}
+EOF
+)
+
+t "a script that loops trips its budget: Unknown, exit 5, names the script and line"
+script bad.example.com/Thing <<'EOF'
+local n = 0
+while true do n = n + 1 end
+EOF
+run "$CDHOST" health -f "$w" --health-dir "$WORK/hd"
+expect_rc 5
+expect_out "Unknown: $WORK/hd/bad.example.com/Thing/health.lua:2: health script exceeded its"
+expect_err "[limit]"
+
+t "a script that allocates without end trips the memory budget"
+script bad.example.com/Thing <<'EOF'
+local s = "x"
+while true do s = s .. s end
+EOF
+run "$CDHOST" health -f "$w" --health-dir "$WORK/hd"
+expect_rc 5; expect_out "health script exceeded its memory budget of 128 MiB"
+
+t "a script that raises: Unknown, exit 1, with file and line"
+script bad.example.com/Thing <<'EOF'
+local hs = {}
+hs.status = obj.status.phase -- status is nil
+return hs
+EOF
+run "$CDHOST" health -f "$w" --health-dir "$WORK/hd"
+expect_rc 1
+expect_out "Unknown: $WORK/hd/bad.example.com/Thing/health.lua:2: attempt to index a nil value (field 'status')"
+
+t "a script with a syntax error"
+script bad.example.com/Thing <<'EOF'
+return { status = "Healthy"
+EOF
+run "$CDHOST" health -f "$w" --health-dir "$WORK/hd"
+expect_rc 1; expect_out "health.lua:2: '}' expected (to close '{' at line 1) near <eof>"
+
+t "garbage returns: a number, a bad status, a non-string message, nothing"
+script bad.example.com/Thing <<'EOF'
+return 42
+EOF
+run "$CDHOST" health -f "$w" --health-dir "$WORK/hd"
+expect_rc 1; expect_out "Unknown: $WORK/hd/bad.example.com/Thing/health.lua: expect table output from Lua script, not number"
+script bad.example.com/Thing <<'EOF'
+return { status = "Fine", message = "all good" }
+EOF
+run "$CDHOST" health -f "$w" --health-dir "$WORK/hd"
+expect_rc 1; [ "$OUT" = "Unknown: Lua returned an invalid health status" ] && ok || bad "invalid status"
+script bad.example.com/Thing <<'EOF'
+return { status = "Healthy", message = { "not", "a", "string" } }
+EOF
+run "$CDHOST" health -f "$w" --health-dir "$WORK/hd"
+expect_rc 1; expect_out "health script returned a table message; expected a string"
+script bad.example.com/Thing <<'EOF'
+local x = obj.spec.replicas
+EOF
+run "$CDHOST" health -f "$w" --health-dir "$WORK/hd"
+expect_rc 1; [ "$OUT" = "" ] && ok || bad "empty status prints an empty line"
+
+t "the sandbox holds: no io, no os.execute, no loading bytecode"
+script bad.example.com/Thing <<'EOF'
+return { status = "Healthy", message = io.read() }
+EOF
+run "$CDHOST" health -f "$w" --health-dir "$WORK/hd"
+expect_rc 5; expect_out "'io' is not available"
+script bad.example.com/Thing <<'EOF'
+local os = require("os")
+return { status = "Healthy", message = tostring(os.execute) .. tostring(os.getenv) }
+EOF
+run "$CDHOST" health -f "$w" --health-dir "$WORK/hd"
+expect_rc 0; expect_out "Healthy: nilnil"
+script bad.example.com/Thing <<'EOF'
+return require("io")
+EOF
+run "$CDHOST" health -f "$w" --health-dir "$WORK/hd"
+expect_rc 1; expect_out "module 'io' not found"
+
+t "each run gets a fresh state: globals do not leak between objects"
+script bad.example.com/Thing <<'EOF'
+seen = (seen or 0) + 1
+return { status = "Healthy", message = "run " .. seen }
+EOF
+two=$(obj two-things.yaml <<'EOF'
+apiVersion: bad.example.com/v1
+kind: Thing
+metadata: {name: a}
+---
+apiVersion: bad.example.com/v1
+kind: Thing
+metadata: {name: b}
+EOF
+)
+run "$CDHOST" health -f "$two" --health-dir "$WORK/hd"
+expect_rc 0; expect_out "Thing/a: Healthy: run 1"; expect_out "Thing/b: Healthy: run 1"
+
+t "health test reports failures per case and exits 1"
+mkdir -p "$WORK/t/bad.example.com/Thing/testdata"
+cp "$WORK/hd/bad.example.com/Thing/health.lua" "$WORK/t/bad.example.com/Thing/"
+cp "$w" "$WORK/t/bad.example.com/Thing/testdata/one.yaml"
+cat >"$WORK/t/bad.example.com/Thing/health_test.yaml" <<'EOF'
+tests:
+- healthStatus: {status: Healthy, message: "run 1"}
+  inputPath: testdata/one.yaml
+- healthStatus: {status: Degraded, message: "run 1"}
+  inputPath: testdata/one.yaml
+- healthStatus: {status: Healthy}
+  inputPath: testdata/missing.yaml
+- healthStatus: {status: Healthy}
+  inputPath: ../../../../etc/passwd
+EOF
+run "$CDHOST" health test "$WORK/t"
+expect_rc 1
+expect_out "ok   bad.example.com/Thing/testdata/one.yaml: Healthy"
+expect_out 'FAIL bad.example.com/Thing/testdata/one.yaml: got Healthy "run 1", want Degraded "run 1"'
+expect_out "FAIL bad.example.com/Thing/testdata/missing.yaml:"
+expect_out "FAIL bad.example.com/Thing/../../../../etc/passwd:"
+expect_out "1 passed, 3 failed"
+
+finish
