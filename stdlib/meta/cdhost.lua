@@ -78,6 +78,124 @@ function cdhost.json.decode(text, name) end
 ---@return string
 function cdhost.json.encode(value, opts) end
 
+---@class cdhost.object: table  a Kubernetes object (apiVersion, kind, metadata, ...)
+
+--- A list of objects: `+` concatenates (duplicates are errors), `:select{}`.
+---@class cdhost.manifests: cdhost.object[]
+---@operator add(cdhost.manifests|cdhost.object|cdhost.object[]): cdhost.manifests
+local manifests = {}
+---@param q cdhost.manifest.query
+---@return cdhost.manifests
+function manifests:select(q) end
+
+---@class cdhost.manifest.query
+---@field kind? string|string[]
+---@field name? string|string[]
+---@field namespace? string|string[]
+---@field group? string|string[]       API group ("" for core, "apps", ...)
+---@field apiVersion? string|string[]
+---@field labels? table<string, string> all must match
+
+---@class cdhost.artifact
+---@field name string     repository, e.g. "registry.example.com/shop/web"
+---@field tag? string
+---@field digest? string  "sha256:..."
+---@field ref? string     full reference; default name:tag@digest
+---@field image? string   the name used in manifests, when it differs from name
+
+---@class cdhost.manifest.image_rule
+---@field kind string
+---@field group? string   any group when absent
+---@field paths string[]  dotted paths, `[*]` for every item: "spec.runner.image", "spec.template.spec" (a pod spec)
+
+cdhost.manifest = {}
+--- Loads YAML (multi-document) and JSON files matched by globs under the
+--- project root. With `vars`, `${NAME}` is replaced (unknown names are
+--- errors naming file:line; `$${` is a literal `${`).
+---@param spec string|{[integer]: string, vars?: table<string, string|number|boolean>}
+---@return cdhost.manifests
+function cdhost.manifest.load(spec) end
+--- Parses YAML or JSON text into objects.
+---@param text string
+---@param name? string used in error messages and source records
+---@return cdhost.manifests
+function cdhost.manifest.parse(text, name) end
+--- Multi-document YAML of objects (or one object).
+---@param objs cdhost.manifests|cdhost.object[]|cdhost.object
+---@return string
+function cdhost.manifest.yaml(objs) end
+--- JSON of one object; a list becomes a v1 List.
+---@param obj cdhost.object|cdhost.object[]
+---@param opts? {pretty?: boolean}
+---@return string
+function cdhost.manifest.json(obj, opts) end
+---@param objs cdhost.manifests|cdhost.object[]
+---@param q cdhost.manifest.query
+---@return cdhost.manifests
+function cdhost.manifest.select(objs, q) end
+--- Rewrites image fields of pod specs (Skaffold's coverage) to artifacts.
+---@param objs cdhost.manifests|cdhost.object[]|cdhost.object
+---@param artifacts cdhost.artifact[]|cdhost.artifact
+---@param opts? {rules?: cdhost.manifest.image_rule[], default_repo?: string}
+---@return cdhost.manifests objs
+---@return integer rewritten
+function cdhost.manifest.set_images(objs, artifacts, opts) end
+--- Adds labels to objects and their pod templates (never workload selectors).
+---@param objs cdhost.manifests|cdhost.object[]|cdhost.object
+---@param labels table<string, string>
+---@param opts? {templates?: boolean, selectors?: boolean}
+function cdhost.manifest.label(objs, labels, opts) end
+--- Adds annotations to objects and their pod templates.
+---@param objs cdhost.manifests|cdhost.object[]|cdhost.object
+---@param annotations table<string, string>
+---@param opts? {templates?: boolean}
+function cdhost.manifest.annotate(objs, annotations, opts) end
+--- Sets metadata.namespace on namespaced objects (built-in kinds, CRDs in
+--- the set, `opts.kinds`); an unknown kind is an error.
+---@param objs cdhost.manifests|cdhost.object[]|cdhost.object
+---@param ns string
+---@param opts? {kinds?: table<string, "Namespaced"|"Cluster">}  keys "group/Kind"
+function cdhost.manifest.namespace(objs, ns, opts) end
+--- Strategic-merge-like patch of the object named by the patch (or opts.target).
+---@param objs cdhost.manifests|cdhost.object[]|cdhost.object
+---@param patch table
+---@param opts? {target?: cdhost.manifest.query}
+function cdhost.manifest.patch(objs, patch, opts) end
+--- RFC 6902 JSON patch (all or nothing) of one object or opts.target's.
+---@param objs cdhost.manifests|cdhost.object[]|cdhost.object
+---@param ops {op: "add"|"remove"|"replace"|"move"|"copy"|"test", path: string, from?: string, value?: any}[]
+---@param opts? {target?: cdhost.manifest.query}
+function cdhost.manifest.json_patch(objs, ops, opts) end
+--- Path -> YAML for GitOps layouts: `<namespace or _cluster>/<kind>-<name>.yaml`.
+---@param objs cdhost.manifests|cdhost.object[]
+---@param opts? {per_kind?: boolean, allow_secrets?: boolean}
+---@return table<string, string>
+function cdhost.manifest.files(objs, opts) end
+
+cdhost.helm = {}
+---@class cdhost.helm.template_opts
+---@field chart string            a chart directory under the project root, or an oci:// URL
+---@field release? string         default: the chart directory's name
+---@field namespace? string       default: --namespace
+---@field values? table
+---@field values_files? string[]
+---@field set? table<string, string|number|boolean>  helm --set
+---@field images? table<string, cdhost.artifact>     value path -> artifact
+---@field version? string
+---@field kube_version? string    default "v1.35.0" (offline)
+---@field api_versions? string[]
+---@field include_crds? boolean
+--- Runs `helm template` and parses its output.
+---@param opts cdhost.helm.template_opts
+---@return cdhost.manifests
+function cdhost.helm.template(opts) end
+
+cdhost.kustomize = {}
+--- `kustomize build DIR` (or `kubectl kustomize DIR`), parsed.
+---@param dir string
+---@return cdhost.manifests
+function cdhost.kustomize.build(dir) end
+
 cdhost.kube = {}
 --- Applies objects (render mode: prints them as YAML on stdout).
 ---@param objs table|table[]
