@@ -145,7 +145,6 @@ int cd_host_open(lua_State *L)
 	cd_l_log_register(L, t);
 	cd_l_kube_register(L, t);
 	cd_l_registry_register(L, t);
-	cd_l_registry_register(L, t);
 	cd_l_rollout_register(L, t);
 	cd_l_manifest_register(L, t);
 	add_planned(L, t);

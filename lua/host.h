@@ -20,8 +20,6 @@ void cd_l_log_register(lua_State *L, int t);
 void cd_l_kube_register(lua_State *L, int t);
 /* cdhost.registry (lua/l_registry.c). */
 void cd_l_registry_register(lua_State *L, int t);
-/* cdhost.registry (lua/l_registry.c). */
-void cd_l_registry_register(lua_State *L, int t);
 /* Writes what render mode rendered to stdout (call once the recipe has
  * succeeded; on failure nothing is printed). 0, or -1 on a write error. */
 int cd_l_kube_flush(lua_State *L);

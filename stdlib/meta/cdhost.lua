@@ -203,7 +203,6 @@ cdhost.kube = {}
 ---@return {mode: string, count: integer, applied: boolean}
 function cdhost.kube.apply(objs, opts) end
 
-return cdhost
 
 cdhost.rollout = {}
 ---@class cdhost.rollout.result
@@ -229,3 +228,5 @@ cdhost.rollout = {}
 ---@param opts? cdhost.rollout.status_opts
 ---@return cdhost.rollout.result
 function cdhost.rollout.status(obj, related, opts) end
+
+return cdhost
