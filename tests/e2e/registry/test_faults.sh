@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# Faults between cdhost and the registry (tests/helpers/fault_proxy.py in
+# front of the plain registry): 500 then 201, a reset in the middle of an
+# upload, corrupted manifests, a lying Docker-Content-Digest, a registry that
+# keeps failing. Each ends in success after retry or a clear error, and never
+# in a tag that points at an incomplete image.
+. "$(dirname "$0")/lib.sh"
+PROXIES=()
+cleanup() { for p in "${PROXIES[@]}"; do kill "$p" 2>/dev/null; done; rm -rf "$WORK"; }
+trap cleanup EXIT
+
+proxy() {   # proxy NAME RULE... -> sets PX (host:port) and PXLOG
+	local name=$1; shift
+	local args=()
+	for r in "$@"; do args+=(--rule "$r"); done
+	PXLOG=$WORK/$name.log
+	python3 "$HERE/../../helpers/fault_proxy.py" "$WORK/$name.port" "$REG_PLAIN" \
+		"${args[@]}" --log "$PXLOG" &
+	PROXIES+=($!)
+	for _ in $(seq 1 100); do [ -s "$WORK/$name.port" ] && break; sleep 0.05; done
+	PX=127.0.0.1:$(cat "$WORK/$name.port")
+	CDH_FLAGS="--insecure-registry $PX"
+}
+SRC=$REG_BASIC/seed/one:v1   # another registry, so blobs are uploaded, not mounted
+
+t "500 on the first blob PUT and the first manifest PUT: retried, then 201"
+proxy p500 "PUT:/blobs/uploads/:500:1" "PUT:/manifests/:500:1"
+cdh copy src="$SRC" dst="$PX/$NS/a:v1"
+expect_rc 0
+expect_eq "$(sk_digest "$REG_PLAIN/$NS/a:v1")" "$(sk_digest "$SRC")"
+grep -q "^PUT /v2/$NS/a/blobs/uploads/.* 500$" "$PXLOG" && ok || bad "no injected 500 on a blob PUT"
+grep -q "^PUT /v2/$NS/a/manifests/v1 201$" "$PXLOG" && ok || bad "the manifest PUT did not end in 201"
+
+t "connection reset in the middle of a blob upload: a new session, then success"
+proxy preset "PUT:/blobs/uploads/:reset:1"
+cdh copy src="$SRC" dst="$PX/$NS/b:v1"
+expect_rc 0
+grep -q " reset$" "$PXLOG" && ok || bad "no reset was injected"
+expect_eq "$(sk_digest "$REG_PLAIN/$NS/b:v1")" "$(sk_digest "$SRC")"
+skopeo copy -q --src-tls-verify=false "docker://$REG_PLAIN/$NS/b:v1" "oci:$WORK/b:x" >/dev/null 2>&1 \
+	&& ok || bad "skopeo cannot pull the image pushed after a reset"
+
+t "a corrupted manifest (digest mismatch) is refused: hash_mismatch, no tag"
+proxy pcorrupt "GET:/manifests/:corrupt:0"
+skopeo copy -q --src-tls-verify=false --dest-tls-verify=false \
+	"docker://$REG_PLAIN/seed/one:v1" "docker://$REG_PLAIN/$NS/c:v1" >/dev/null 2>&1
+cdh copy src="$PX/$NS/c:v1" dst="$REG_PLAIN/$NS/c2:v1"
+expect_rc 1
+expect_err "[hash_mismatch]"
+sk_exists "$REG_PLAIN/$NS/c2:v1" && bad "a tag exists after a failed copy" || ok
+D=$(sk_digest "$REG_PLAIN/seed/one:v1")
+cdh copy src="$PX/seed/one@$D" dst="$REG_PLAIN/$NS/c3:v1"
+expect_rc 1
+expect_err "the content has digest"
+
+t "a registry whose Docker-Content-Digest does not match: hash_mismatch"
+proxy pdigest "PUT:/manifests/:baddigest:0"
+cdh copy src="$REG_PLAIN/seed/one:v1" dst="$PX/$NS/d:v1"
+expect_rc 1
+expect_err "[hash_mismatch]"
+expect_err "the registry stored digest sha256:0000"
+
+t "blob uploads that keep failing: a clear error and no tag"
+proxy pfail "PUT:/blobs/uploads/:500:0"
+cdh copy src="$SRC" dst="$PX/$NS/e:v1"
+expect_rc 1
+expect_err "[server]"
+expect_err "injected failure"
+sk_exists "$REG_PLAIN/$NS/e:v1" && bad "a tag points at an incomplete image" || ok
+grep -q "/manifests/" "$PXLOG" && bad "a manifest was pushed after failed blobs" || ok
+
+t "unknown source image: not_found"
+cdh copy src="$REG_PLAIN/$NS/none:v1" dst="$REG_PLAIN/$NS/f:v1"
+expect_rc 1
+expect_err "[not_found]"
+
+finish

@@ -1,0 +1,134 @@
+#!/usr/bin/env python3
+"""A fault-injecting HTTP reverse proxy for the registry e2e tests (stdlib only).
+
+usage: fault_proxy.py PORTFILE UPSTREAM_HOST:PORT [--rule RULE]... [--log FILE]
+RULE is METHOD:PATH-SUBSTRING:ACTION:COUNT (COUNT 0 = every time), ACTION one of
+  500        answer 500 with a registry error body, without forwarding
+  reset      read half of the request body, then reset the connection
+  corrupt    forward, then add a byte to the response body (digest changes)
+  baddigest  forward, then replace Docker-Content-Digest with a wrong one
+Everything else is forwarded unchanged (Host included, so the registry's
+Location headers point back at the proxy). --log gets one line per request:
+"METHOD PATH STATUS" (or "METHOD PATH reset").
+"""
+import argparse, http.client, http.server, os, socket, socketserver, struct
+import sys, threading
+
+HOP = {"connection", "keep-alive", "transfer-encoding", "proxy-connection", "upgrade"}
+
+
+class Rules:
+    def __init__(self, specs):
+        self.rules = []
+        for s in specs:
+            method, sub, action, count = s.split(":", 3)
+            self.rules.append([method, sub, action, int(count)])
+        self.lock = threading.Lock()
+
+    def match(self, method, path):
+        with self.lock:
+            for r in self.rules:
+                if r[0] == method and r[1] in path and r[3] >= 0:
+                    if r[3] == 1:
+                        r[3] = -1  # used up
+                    elif r[3] > 1:
+                        r[3] -= 1
+                    return r[2]
+        return None
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *a):
+        pass
+
+    def log(self, what):
+        if ARGS.log:
+            with LOCK, open(ARGS.log, "a") as f:
+                f.write("%s %s %s\n" % (self.command, self.path, what))
+
+    def read_body(self, limit=None):
+        n = int(self.headers.get("Content-Length") or 0)
+        if limit is not None:
+            n = min(n, limit)
+        return self.rfile.read(n) if n else b""
+
+    def reset(self):
+        n = int(self.headers.get("Content-Length") or 0)
+        self.read_body(n // 2)
+        self.log("reset")
+        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                                   struct.pack("ii", 1, 0))
+        self.connection.close()
+        self.close_connection = True
+
+    def send(self, status, headers, body):
+        self.send_response(status)
+        for k, v in headers:
+            if k.lower() not in HOP and k.lower() != "content-length":
+                self.send_header(k, v)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+        self.log(status)
+
+    def handle_any(self):
+        action = RULES.match(self.command, self.path)
+        if action == "reset":
+            return self.reset()
+        body = self.read_body()
+        if action == "500":
+            err = b'{"errors":[{"code":"UNKNOWN","message":"injected failure","detail":null}]}'
+            return self.send(500, [("Content-Type", "application/json")], err)
+        conn = http.client.HTTPConnection(ARGS.upstream, timeout=60)
+        hdrs = {k: v for k, v in self.headers.items() if k.lower() not in HOP}
+        conn.request(self.command, self.path, body=body if body or self.command in
+                     ("PUT", "POST", "PATCH") else None, headers=hdrs)
+        resp = conn.getresponse()
+        data = resp.read()
+        headers = resp.getheaders()
+        if action == "corrupt" and data:
+            data = data[:1] + b" " + data[1:]
+        if action == "baddigest":
+            headers = [(k, "sha256:" + "0" * 64 if k.lower() == "docker-content-digest"
+                        else v) for k, v in headers]
+        conn.close()
+        if self.command == "HEAD":
+            self.send_response(resp.status)
+            for k, v in headers:
+                if k.lower() not in HOP:
+                    self.send_header(k, v)
+            self.end_headers()
+            self.log(resp.status)
+            return
+        self.send(resp.status, headers, data)
+
+    do_GET = do_HEAD = do_PUT = do_POST = do_PATCH = do_DELETE = handle_any
+
+
+class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
+    daemon_threads = True
+
+
+def main():
+    global ARGS, RULES, LOCK
+    p = argparse.ArgumentParser()
+    p.add_argument("portfile")
+    p.add_argument("upstream")
+    p.add_argument("--rule", action="append", default=[])
+    p.add_argument("--log")
+    ARGS = p.parse_args()
+    RULES = Rules(ARGS.rule)
+    LOCK = threading.Lock()
+    srv = Server(("127.0.0.1", 0), Handler)
+    tmp = ARGS.portfile + ".tmp"
+    with open(tmp, "w") as f:
+        f.write(str(srv.server_address[1]))
+    os.rename(tmp, ARGS.portfile)
+    srv.serve_forever()
+
+
+if __name__ == "__main__":
+    main()
