@@ -909,7 +909,8 @@ static int basic_challenge(struct cd_auth *a, int retried, struct cd_err *err)
 				  "(docker config.json, credential helpers, "
 				  "podman auth.json; see docs/registries.md)",
 				  a->host);
-	if (retried && a->scheme == CD_AUTH_BASIC)
+	(void)retried;
+	if (a->scheme == CD_AUTH_BASIC) /* they went with this very request */
 		return cd_err_set(err, CD_E_UNAUTHORIZED, "auth",
 				  "%s rejected %s", a->host,
 				  who(a, whom, sizeof whom));
@@ -978,7 +979,14 @@ int cd_auth_challenge(struct cd_auth *a, const char *www, const char *scopes,
 		else if (strcasecmp(ch[i].scheme, "Basic") == 0 && !basic)
 			basic = &ch[i];
 	}
-	if (bearer)
+	if (!scopes && (bearer || basic)) { /* a ping: learn, fetch nothing */
+		a->scheme = bearer ? CD_AUTH_BEARER : CD_AUTH_BASIC;
+		if (bearer) {
+			set_str(&a->realm, cd_auth_challenge_param(bearer, "realm"));
+			set_str(&a->service, cd_auth_challenge_param(bearer, "service"));
+		}
+		rc = 0;
+	} else if (bearer)
 		rc = bearer_challenge(a, bearer, scopes, retried, err);
 	else if (basic)
 		rc = basic_challenge(a, retried, err);

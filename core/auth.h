@@ -123,7 +123,8 @@ int cd_auth_header(struct cd_auth *a, const char *scopes, char **line,
  * a token covering `scopes` plus the challenge's own scope. 0 means "send
  * the request again"; negative (unauthorized, with a message naming the
  * host and where the credentials came from) means it cannot succeed.
- * `retried` says the request already went out with fresh credentials. */
+ * `retried` says the request already went out with fresh credentials.
+ * With scopes NULL (a ping) it only learns the scheme, realm and service. */
 int cd_auth_challenge(struct cd_auth *a, const char *www_authenticate,
 		      const char *scopes, int retried, struct cd_err *err);
 

@@ -1384,11 +1384,16 @@ done:
 	return rc;
 }
 
-static void report(struct cd_registry *r, const char *fmt, const char *a,
-		   const char *b)
+
+/* 1 when dst already holds exactly this manifest (a HEAD; any failure
+ * counts as "no": the push that follows reports it properly). */
+static int already_there(struct cd_registry *r, const struct cd_ref *dst,
+			 const char *digest)
 {
-	if (r->ctx && r->ctx->report)
-		cd_report_log(r->ctx->report, CD_LOG_INFO, "push", fmt, a, b);
+	struct cd_desc d;
+	struct cd_err e;
+	return cd_registry_manifest_head(r, dst, &d, &e) == 1 &&
+	       strcmp(d.digest, digest) == 0;
 }
 
 /* Blobs, then the manifest, for one image manifest already pulled. */
@@ -1398,6 +1403,8 @@ static int copy_image(struct cd_registry *r, const struct cd_ref *src,
 {
 	struct image_blobs ib = {0};
 	char digest[CD_DIGEST_MAX];
+	if (already_there(r, dst, m->digest))
+		return 0;
 	int rc = manifest_blobs(m, src, &ib, err);
 	if (rc == 0)
 		rc = cd_registry_push_blobs(r, dst, ib.v, ib.n, err);
@@ -1408,51 +1415,111 @@ static int copy_image(struct cd_registry *r, const struct cd_ref *src,
 	return rc;
 }
 
+/* Appends the blobs of one image manifest to all. */
+static int gather_blobs(const struct cd_manifest *m, const struct cd_ref *src,
+			struct image_blobs *all, struct cd_err *err)
+{
+	struct image_blobs ib = {0};
+	int rc = manifest_blobs(m, src, &ib, err);
+	void *p = rc == 0 ? cd_realloc(all->v, (all->n + ib.n + 1) * sizeof *all->v)
+			  : NULL;
+	if (rc == 0 && !p)
+		rc = cd_err_set(err, CD_E_NOMEM, "registry", "out of memory");
+	if (p) {
+		all->v = p;
+		memcpy(all->v + all->n, ib.v, ib.n * sizeof *ib.v);
+		all->n += ib.n;
+	}
+	cd_free(ib.v);
+	return rc;
+}
+
+struct child {
+	struct cd_ref dst;
+	struct cd_manifest m;
+	int present;
+};
+
+/* Pulls the child manifests of an index; gathers the blobs of those dst
+ * lacks. */
+static int index_children(struct cd_registry *r, const struct cd_ref *src,
+			  const struct cd_manifest *idx, const struct cd_ref *dst,
+			  struct child *cs, size_t *nc, struct image_blobs *all,
+			  struct cd_err *err)
+{
+	json_error_t je;
+	json_t *j = json_loadb(idx->data, idx->len, 0, &je), *c;
+	size_t i;
+	int rc = 0;
+	json_array_foreach(json_object_get(j, "manifests"), i, c) {
+		const char *d = json_string_value(json_object_get(c, "digest"));
+		struct cd_ref s = *src;
+		struct child *ch = &cs[*nc];
+		if (!d || !cd_digest_valid(d)) {
+			rc = cd_err_set(err, CD_E_INVALID, "registry",
+					"index %s: child %zu has no valid digest",
+					idx->digest, i);
+			break;
+		}
+		s.tag[0] = '\0';
+		snprintf(s.digest, sizeof s.digest, "%s", d);
+		ch->dst = *dst;
+		ch->dst.tag[0] = '\0';
+		snprintf(ch->dst.digest, sizeof ch->dst.digest, "%s", d);
+		if ((rc = cd_registry_manifest_get(r, &s, &ch->m, err)) != 0)
+			break;
+		(*nc)++;
+		if (cd_mt_is_index(ch->m.media_type)) {
+			rc = cd_err_set(err, CD_E_INVALID, "registry",
+					"nested index %s is not supported", d);
+			break;
+		}
+		ch->present = already_there(r, &ch->dst, d);
+		if (!ch->present && (rc = gather_blobs(&ch->m, src, all, err)) != 0)
+			break;
+	}
+	json_decref(j);
+	return rc;
+}
+
+/* All children's blobs in one batch (shared layers once), then the child
+ * manifests by digest, then the index. */
 static int copy_index(struct cd_registry *r, const struct cd_ref *src,
 		      const struct cd_manifest *idx, const struct cd_ref *dst,
 		      struct cd_err *err)
 {
 	json_error_t je;
-	json_t *j = json_loadb(idx->data, idx->len, 0, &je), *c;
-	json_t *children = json_object_get(j, "manifests");
-	size_t i;
-	int rc = 0;
+	json_t *j = json_loadb(idx->data, idx->len, 0, &je);
+	size_t n = json_array_size(json_object_get(j, "manifests")), nc = 0;
+	struct child *cs = NULL;
+	struct image_blobs all = {0};
 	char digest[CD_DIGEST_MAX];
-	if (json_array_size(children) > MAX_CHILDREN) {
-		rc = cd_err_set(err, CD_E_INVALID, "registry",
-				"index %s has more than %d manifests", idx->digest,
-				MAX_CHILDREN);
-		goto done;
-	}
-	json_array_foreach(children, i, c) {
-		const char *d = json_string_value(json_object_get(c, "digest"));
-		struct cd_ref cs = *src, cdst = *dst;
-		struct cd_manifest cm;
-		if (!d || !cd_digest_valid(d)) {
-			rc = cd_err_set(err, CD_E_INVALID, "registry",
-					"index %s: child %zu has no valid digest",
-					idx->digest, i);
-			goto done;
-		}
-		snprintf(cs.digest, sizeof cs.digest, "%s", d);
-		cs.tag[0] = cdst.tag[0] = '\0';
-		snprintf(cdst.digest, sizeof cdst.digest, "%s", d);
-		if (cd_registry_manifest_get(r, &cs, &cm, err) != 0) {
-			rc = -(int)err->code;
-			goto done;
-		}
-		rc = cd_mt_is_index(cm.media_type)
-			     ? cd_err_set(err, CD_E_INVALID, "registry",
-					  "nested index %s is not supported", d)
-			     : copy_image(r, &cs, &cm, &cdst, err);
-		cd_manifest_free(&cm);
-		if (rc != 0)
-			goto done;
-	}
-	rc = cd_registry_manifest_put(r, dst, idx->data, idx->len, idx->media_type,
-				      digest, err);
-done:
+	int rc = 0;
 	json_decref(j);
+	if (already_there(r, dst, idx->digest))
+		return 0;
+	if (n > MAX_CHILDREN)
+		return cd_err_set(err, CD_E_INVALID, "registry",
+				  "index %s has more than %d manifests",
+				  idx->digest, MAX_CHILDREN);
+	if (!(cs = cd_calloc(n ? n : 1, sizeof *cs)))
+		return cd_err_set(err, CD_E_NOMEM, "registry", "out of memory");
+	rc = index_children(r, src, idx, dst, cs, &nc, &all, err);
+	if (rc == 0 && all.n)
+		rc = cd_registry_push_blobs(r, dst, all.v, all.n, err);
+	for (size_t i = 0; rc == 0 && i < nc; i++)
+		if (!cs[i].present)
+			rc = cd_registry_manifest_put(r, &cs[i].dst, cs[i].m.data,
+						      cs[i].m.len,
+						      cs[i].m.media_type, digest,
+						      err);
+	if (rc == 0)
+		rc = cd_registry_manifest_put(r, dst, idx->data, idx->len,
+					      idx->media_type, digest, err);
+	for (size_t i = 0; i < nc; i++)
+		cd_manifest_free(&cs[i].m);
+	cd_free(cs);
+	cd_free(all.v);
 	return rc;
 }
 
@@ -1463,6 +1530,8 @@ int cd_registry_copy(struct cd_registry *r, const struct cd_ref *src,
 	struct cd_manifest m;
 	struct cd_ref d = *dst;
 	char sname[600], dname[600];
+	unsigned long up = r->stats.uploaded, mo = r->stats.mounted,
+		      ex = r->stats.existed;
 	memset(out, 0, sizeof *out);
 	if (!dst->tag_given && !dst->digest[0]) /* tag: dst's, src's, or none */
 		snprintf(d.tag, sizeof d.tag, "%s", src->tag_given ? src->tag : "");
@@ -1487,7 +1556,12 @@ int cd_registry_copy(struct cd_registry *r, const struct cd_ref *src,
 		cd_ref_string(src, sname, sizeof sname);
 		d.digest[0] = '\0';
 		cd_ref_string(&d, dname, sizeof dname);
-		report(r, "copied %s to %s", sname, dname);
+		if (r->ctx && r->ctx->report)
+			cd_report_log(r->ctx->report, CD_LOG_INFO, "push",
+				      "copied %s to %s (blobs: %lu uploaded, %lu "
+				      "mounted, %lu already there)",
+				      sname, dname, r->stats.uploaded - up,
+				      r->stats.mounted - mo, r->stats.existed - ex);
 	}
 	cd_manifest_free(&m);
 	return rc;

@@ -229,4 +229,41 @@ cdhost.rollout = {}
 ---@return cdhost.rollout.result
 function cdhost.rollout.status(obj, related, opts) end
 
+cdhost.registry = {}
+---@class cdhost.registry.image
+---@field name string        "registry.example.com/shop/web" (normalised: docker.io/library/…)
+---@field tag? string        absent for a by-digest reference
+---@field digest string      "sha256:…" of the manifest (of the index itself for multi-platform)
+---@field ref string         "name:tag@sha256:…"
+---@field media_type string  OCI/Docker manifest or index media type
+---@field size integer       manifest size in bytes
+---@field copied? boolean    copy only: false when the mode only planned it
+
+--- The digest and media type a reference points at (docs/registries.md).
+--- In render mode an unreachable registry gives `nil, message` and a warning.
+---@param ref string  e.g. "nginx:1.27", "host:5000/a/b@sha256:…"
+---@return cdhost.registry.image|nil
+---@return string? message
+function cdhost.registry.resolve(ref) end
+
+--- Whether the manifest exists (HEAD).
+---@param ref string
+---@return boolean|nil
+---@return string? message
+function cdhost.registry.exists(ref) end
+
+--- Copies an image or index (all platforms) from src to dst; blobs are
+--- mounted within one registry, streamed between registries; the tag goes
+--- last. Only in modes that write; elsewhere returns `{src=, dst=, copied=false}`.
+---@param src string
+---@param dst string  without a tag: the source's tag
+---@return cdhost.registry.image|{src: string, dst: string, copied: false}
+function cdhost.registry.copy(src, dst) end
+
+--- Tags of a repository (no tag or digest in `repo`), sorted.
+---@param repo string
+---@return string[]|nil
+---@return string? message
+function cdhost.registry.tags(repo) end
+
 return cdhost

@@ -67,7 +67,18 @@ expect_rc 1
 expect_err "[server]"
 expect_err "injected failure"
 sk_exists "$REG_PLAIN/$NS/e:v1" && bad "a tag points at an incomplete image" || ok
-grep -q "/manifests/" "$PXLOG" && bad "a manifest was pushed after failed blobs" || ok
+grep -q "^PUT .*/manifests/" "$PXLOG" && bad "a manifest was pushed after failed blobs" || ok
+
+t "an unchanged copy, run again, writes nothing (as the registry sees it)"
+proxy pnone
+cdh copy src="$REG_BASIC/seed/multi:v1" dst="$PX/$NS/g:v1"
+expect_rc 0
+grep -q "^PUT /v2/$NS/g/manifests/v1 201$" "$PXLOG" && ok || bad "the first copy pushed no manifest"
+: > "$PXLOG"
+cdh copy src="$REG_BASIC/seed/multi:v1" dst="$PX/$NS/g:v1"
+expect_rc 0
+grep -Eq "^(PUT|POST|PATCH|DELETE) " "$PXLOG" && bad "the re-run wrote: $(grep -E '^(PUT|POST|PATCH)' "$PXLOG" | head -3)" || ok
+grep -q "^HEAD /v2/$NS/g/manifests/v1 200$" "$PXLOG" && ok || bad "the re-run did not HEAD the tag"
 
 t "unknown source image: not_found"
 cdh copy src="$REG_PLAIN/$NS/none:v1" dst="$REG_PLAIN/$NS/f:v1"

@@ -38,6 +38,7 @@ expect_err "manifest unknown: $R/$NS/absent:v1"
 t "copy an index within the registry (children first, blobs mounted)"
 cdh copy src="$R/seed/multi:v1" dst="$R/$NS/multi:v9"
 expect_rc 0
+expect_err "(blobs: 0 uploaded, 6 mounted, 0 already there)"
 expect_eq "$(field digest)" "$(sk_digest "$R/$NS/multi:v9")"
 expect_eq "$(sk_digest "$R/$NS/multi:v9")" "$(sk_digest "$R/seed/multi:v1")"
 skopeo copy -q --all --src-tls-verify=false "docker://$R/$NS/multi:v9" "oci:$WORK/pulled:x" \
@@ -47,9 +48,16 @@ t "copy without a destination tag keeps the source tag; again is a no-op"
 cdh copy src="$R/seed/one:v1" dst="$R/$NS/one"
 expect_rc 0
 expect_eq "$(field tag)" "v1"
+expect_err "(blobs: 0 uploaded, 3 mounted, 0 already there)"
 expect_eq "$(sk_digest "$R/$NS/one:v1")" "$(sk_digest "$R/seed/one:v1")"
 cdh copy src="$R/seed/one:v1" dst="$R/$NS/one"
 expect_rc 0
+expect_err "(blobs: 0 uploaded, 0 mounted, 0 already there)"
+
+t "the same image under a new tag: every blob already there"
+cdh copy src="$R/seed/one:v1" dst="$R/$NS/one:v2"
+expect_rc 0
+expect_err "(blobs: 0 uploaded, 0 mounted, 3 already there)"
 
 t "tags: sorted, whatever the registry's order"
 for tag in zeta alpha m1 beta; do
