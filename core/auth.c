@@ -617,7 +617,8 @@ void cd_auth_free(struct cd_auth *a)
 	cd_creds_free(&a->creds);
 	cd_free(a->realm);
 	cd_free(a->service);
-	a->realm = a->service = NULL;
+	cd_free(a->last_scope);
+	a->realm = a->service = a->last_scope = NULL;
 }
 
 static int ensure_creds(struct cd_auth *a, struct cd_err *err)
@@ -937,7 +938,8 @@ static int bearer_challenge(struct cd_auth *a, const struct cd_auth_challenge *c
 	set_str(&a->realm, cd_auth_challenge_param(c, "realm"));
 	set_str(&a->service, cd_auth_challenge_param(c, "service"));
 	int widened = strcmp(scope, asked) != 0;
-	if (retried && !widened) {
+	/* the same scope set again after a fresh token: it will not get better */
+	if (retried && (!widened || (a->last_scope && strcmp(scope, a->last_scope) == 0))) {
 		int insufficient = error && strcmp(error, "insufficient_scope") == 0;
 		rc = cd_err_set(err,
 				insufficient && cd_creds_any(&a->creds)
@@ -949,6 +951,7 @@ static int bearer_challenge(struct cd_auth *a, const struct cd_auth_challenge *c
 		goto done;
 	}
 	a->scheme = CD_AUTH_BEARER;
+	set_str(&a->last_scope, scope);
 	rc = fetch_token(a, scope, err);
 	/* the request's own scope set now maps to the widened token too */
 	if (rc == 0 && widened) {

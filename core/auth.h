@@ -105,6 +105,7 @@ struct cd_auth {
 	struct cd_creds creds;
 	enum cd_auth_scheme scheme;
 	char *realm, *service;
+	char *last_scope; /* of the last token asked for after a challenge */
 	struct cd_auth_tok *toks;
 	size_t ntoks;
 	unsigned fetches; /* tokens fetched (tests) */

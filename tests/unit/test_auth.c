@@ -264,11 +264,26 @@ static void challenge_messages(void)
 	T_CHECK(strstr(e.msg, "anon.example.com requires credentials and none were found") != NULL);
 	/* a registry token is used as the bearer, no fetch */
 	a.creds.registry_token = cd_strdup("rt-1");
+	snprintf(a.creds.source, sizeof a.creds.source, "auth.json");
 	T_EQ_INT(cd_auth_challenge(&a, "Bearer realm=\"https://a/t\",service=s", "repository:x:pull", 0, &e), 0);
 	T_EQ_INT(cd_auth_header(&a, "repository:x:pull", &line, &e), 0);
 	T_EQ_STR(line, "Authorization: Bearer rt-1");
 	T_EQ_INT(a.fetches, 0);
 	cd_free(line);
+	/* insufficient_scope naming another repository: a wider token, and the
+	 * request's own scope set maps to it too; the same answer after that
+	 * is final */
+	const char *ch = "Bearer realm=\"https://a/t\",service=s,"
+			 "scope=\"repository:src:pull\",error=\"insufficient_scope\"";
+	T_EQ_INT(cd_auth_challenge(&a, ch, "repository:dst:push,pull", 1, &e), 0);
+	T_EQ_STR(a.last_scope, "repository:dst:pull,push repository:src:pull");
+	T_EQ_INT(cd_auth_header(&a, "repository:dst:pull,push", &line, &e), 0);
+	T_EQ_STR(line, "Authorization: Bearer rt-1");
+	cd_free(line);
+	T_CHECK(cd_auth_challenge(&a, ch, "repository:dst:push,pull", 1, &e) < 0);
+	T_EQ_INT(e.code, CD_E_FORBIDDEN);
+	T_EQ_STR(e.msg, "anon.example.com denied repository:dst:pull,push "
+			"repository:src:pull to the token from auth.json (insufficient_scope)");
 	cd_auth_free(&a);
 }
 

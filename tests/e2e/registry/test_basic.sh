@@ -49,6 +49,14 @@ expect_rc 0
 expect_no_err "$REG_PASS"
 expect_no_err "$(printf '%s:%s' "$REG_USER" "$REG_PASS" | base64 -w0)"
 
+t "HTTPS_PROXY is honoured, and NO_PROXY bypasses it"
+HTTPS_PROXY=http://127.0.0.1:9 cdh exists ref="$R/seed/one:v1"
+expect_rc 1
+expect_err "Failed to connect to 127.0.0.1 port 9"
+NO_PROXY=127.0.0.1 HTTPS_PROXY=http://127.0.0.1:9 cdh exists ref="$R/seed/one:v1"
+expect_rc 0
+expect_eq "$RESULT" '{"exists":true}'
+
 t "without the test CA: TLS verification fails, with a hint"
 CDHOST_REGISTRY_CA= cdh resolve ref="$R/seed/one:v1"
 expect_rc 1
