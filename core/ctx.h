@@ -34,6 +34,7 @@ struct cd_ctx {
 	struct {
 		unsigned rendered; /* objects printed by kube.apply in render */
 		unsigned skipped;  /* effects skipped by the mode */
+		unsigned changed;  /* kube.apply: objects changed (diff: differing) */
 	} stats;
 };
 

@@ -71,8 +71,8 @@ fail:
 			  strerror(errno));
 }
 
-static int spawn(const struct cd_proc_opts *o, struct pipes *p, pid_t *pid,
-		 struct cd_err *err)
+static int spawn(const struct cd_proc_opts *o, char *const *envp,
+		 struct pipes *p, pid_t *pid, struct cd_err *err)
 {
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t at;
@@ -88,7 +88,7 @@ static int spawn(const struct cd_proc_opts *o, struct pipes *p, pid_t *pid,
 	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP |
 					      POSIX_SPAWN_SETSIGMASK);
 	rc = posix_spawnp(pid, o->argv[0], &fa, &at, (char *const *)o->argv,
-			  environ);
+			  envp ? envp : environ);
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&at);
 	for (int i = 0; i < 3; i++)
@@ -215,6 +215,12 @@ static void restore_sigpipe(const sigset_t *old)
 int cd_proc_run(const struct cd_proc_opts *o, struct cd_proc_result *r,
 		struct cd_err *err)
 {
+	return cd_proc_run_env(o, NULL, r, err);
+}
+
+int cd_proc_run_env(const struct cd_proc_opts *o, const char *const *envp,
+		    struct cd_proc_result *r, struct cd_err *err)
+{
 	struct pipes p;
 	sigset_t old;
 	pid_t pid;
@@ -224,7 +230,7 @@ int cd_proc_run(const struct cd_proc_opts *o, struct cd_proc_result *r,
 	if (rc != 0)
 		return rc;
 	block_sigpipe(&old);
-	rc = spawn(o, &p, &pid, err);
+	rc = spawn(o, (char *const *)envp, &p, &pid, err);
 	if (rc == 0) {
 		r->timed_out = pump(o, &p, r);
 		if (r->timed_out)

@@ -43,6 +43,10 @@ struct cd_proc_result {
  * spawn failures. Free r with cd_proc_result_free in every case. */
 int cd_proc_run(const struct cd_proc_opts *o, struct cd_proc_result *r,
 		struct cd_err *err);
+/* Same, with envp as the child's whole environment (NULL-terminated
+ * "NAME=VALUE" lines) instead of ours (exec credential plugins). */
+int cd_proc_run_env(const struct cd_proc_opts *o, const char *const *envp,
+		    struct cd_proc_result *r, struct cd_err *err);
 void cd_proc_result_free(struct cd_proc_result *r);
 
 /* 1 if `name` is an executable file in a directory of PATH (or, when it

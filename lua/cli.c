@@ -45,10 +45,9 @@ static const struct command {
 	{"diff", "cdhost [flags] diff RECIPE",
 	 "server-side dry-run diff against the live cluster (exit 1 = "
 	 "differences)",
-	 cmd_later, 1, "diffing against a cluster"},
+	 cmd_recipe, 1, NULL},
 	{"delete", "cdhost [flags] delete RECIPE",
-	 "delete what the recipe's apply set owns", cmd_later, 1,
-	 "deleting from a cluster"},
+	 "delete what the recipe's apply set owns", cmd_recipe, 1, NULL},
 	{"lib", "cdhost lib sync|update [NAME]|verify|list",
 	 "shared recipe libraries pinned by commit and content hash",
 	 cmd_later, 0, "recipe libraries"},
@@ -391,6 +390,8 @@ static int cmd_recipe(struct cd_cli *cli)
 	c->mode = CD_MODE_RUN;
 	if (strcmp(cli->command, "render") == 0 || cli->dry_run)
 		c->mode = CD_MODE_RENDER;
+	if (strcmp(cli->command, "diff") == 0 || strcmp(cli->command, "delete") == 0)
+		c->mode = cd_mode_from_name(cli->command);
 	if (strcmp(cli->command, "check") == 0) {
 		c->mode = CD_MODE_RENDER;
 		c->offline = 1;
@@ -402,6 +403,8 @@ static int cmd_recipe(struct cd_cli *cli)
 			return 1;
 	}
 	rc = cd_run_recipe(cli);
+	if (c->mode == CD_MODE_DIFF) /* as kubectl diff: 1 = differences */
+		rc = rc ? 2 : c->stats.changed ? 1 : 0;
 	if (saved >= 0) {
 		fflush(stdout);
 		dup2(saved, STDOUT_FILENO);

@@ -9,6 +9,7 @@
 
 #include "../core/manifest.h"
 #include "host.h"
+#include "l_kube_cluster.h"
 #include "lbuf.h"
 #include "lerr.h"
 #include "sandbox.h"
@@ -206,6 +207,11 @@ static struct pending *pending(lua_State *L)
 	return p;
 }
 
+int cd_l_kube_pending_append(lua_State *L, const char *text, size_t n)
+{
+	return cd_buf_append(&pending(L)->out, text, n);
+}
+
 int cd_l_kube_flush(lua_State *L)
 {
 	struct pending *p = pending(L);
@@ -263,12 +269,14 @@ static int l_apply(lua_State *L)
 			      "kube.apply: %d object(s) not applied in %s mode",
 			      n < 0 ? 1 : n, cd_mode_name(sb->ctx->mode));
 		break;
+	case CD_ACT_DO:
+	case CD_ACT_DIFF:
+	case CD_ACT_DELETE:
+		return cd_l_kube_apply_cluster(L, act);
 	default:
 		return cd_lerr_raise(L, CD_E_USAGE, "kube.apply",
-				     "applying to a cluster is not implemented "
-				     "yet in cdhost %s (use --dry-run / render "
-				     "to print the manifests)",
-				     CDHOST_VERSION);
+				     "not available in %s mode",
+				     cd_mode_name(sb->ctx->mode));
 	}
 	cd_value_new(L, CD_VALUE_MAP);
 	lua_pushstring(L, cd_mode_name(sb->ctx->mode));
@@ -284,5 +292,6 @@ void cd_l_kube_register(lua_State *L, int t)
 {
 	static const luaL_Reg fns[] = {{"apply", l_apply}, {NULL, NULL}};
 	luaL_newlib(L, fns);
+	cd_l_kube_cluster_register(L, lua_gettop(L));
 	lua_setfield(L, t, "kube");
 }

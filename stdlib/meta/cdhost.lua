@@ -197,11 +197,54 @@ cdhost.kustomize = {}
 function cdhost.kustomize.build(dir) end
 
 cdhost.kube = {}
---- Applies objects (render mode: prints them as YAML on stdout).
+---@class cdhost.kube.opts
+---@field context? string    kubeconfig context (default: --kube-context, then current-context)
+---@field namespace? string  for objects without one and for the apply set parent
+
+---@class cdhost.kube.apply_opts: cdhost.kube.opts
+---@field applyset? string   ApplySet parent Secret name (kubectl-compatible)
+---@field prune? boolean     delete set members no longer in objs (needs applyset)
+---@field force? boolean     take over fields owned by another field manager
+---@field lock_wait? number  seconds to wait for another deploy of the set (default 120)
+---@field propagation? "Background"|"Foreground"|"Orphan"  for deletes (default Background)
+
+---@class cdhost.kube.result
+---@field apiVersion string
+---@field kind string
+---@field namespace? string
+---@field name string
+---@field uid? string
+---@field resourceVersion? string
+---@field generation? integer
+---@field changed boolean
+---@field action "created"|"configured"|"unchanged"|"pruned"|"create"|"configure"|"delete"|"deleted"
+
+--- Applies objects by server-side apply (run/deploy), or: render mode prints
+--- them as YAML on stdout (returns {mode, count, applied=false}); diff mode
+--- prints a server-side dry-run diff; delete mode deletes the apply set.
 ---@param objs table|table[]
----@param opts? table
----@return {mode: string, count: integer, applied: boolean}
+---@param opts? cdhost.kube.apply_opts
+---@return cdhost.kube.result[]
 function cdhost.kube.apply(objs, opts) end
+
+--- The live object, or nil if it does not exist.
+---@param ref {apiVersion: string, kind: string, name?: string, namespace?: string, metadata?: table}
+---@param opts? cdhost.kube.opts
+---@return table?
+function cdhost.kube.get(ref, opts) end
+
+--- The items of a kind (in a namespace, with an optional label selector).
+---@param ref {apiVersion: string, kind: string, namespace?: string, selector?: string}
+---@param opts? cdhost.kube.opts|{selector?: string}
+---@return table[]
+function cdhost.kube.list(ref, opts) end
+
+--- Deletes one object (run/deploy/delete modes only; elsewhere logs and
+--- returns false). True if it existed.
+---@param ref {apiVersion: string, kind: string, name?: string, namespace?: string, metadata?: table}
+---@param opts? cdhost.kube.opts
+---@return boolean
+function cdhost.kube.delete(ref, opts) end
 
 
 cdhost.rollout = {}

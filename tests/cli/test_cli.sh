@@ -51,9 +51,13 @@ run "$CDHOST" run "$r" extra
 expect_rc 2; expect_err "unexpected argument 'extra'"
 
 t "capabilities that are not there yet say so with exit 2"
-for c in build deploy diff delete; do
+for c in build deploy; do
 	run "$CDHOST" "$c" "$r"; expect_rc 2; expect_err "not available yet"
 done
+
+t "diff and delete run the recipe in their mode (no kube.apply: nothing to do)"
+run "$CDHOST" diff "$r"; expect_rc 0; expect_err "diff of "
+run "$CDHOST" delete "$r"; expect_rc 0; expect_err "delete of "
 for c in "lib sync" init; do  # health: tests/cli/test_health.sh
 	# shellcheck disable=SC2086
 	run "$CDHOST" $c; expect_rc 2; expect_err "not available yet"

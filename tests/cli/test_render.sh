@@ -38,9 +38,9 @@ t "check discards the product"
 run "$CDHOST" check "$DEMO"
 expect_rc 0; expect_empty_out; expect_err "is fine"
 
-t "run mode: applying is not there yet, and says so"
-run "$CDHOST" run "$DEMO"
-expect_rc 2; expect_empty_out; expect_err "kube.apply: applying to a cluster is not implemented yet"
+t "run mode applies for real: without a kubeconfig it says so"
+run env -u KUBECONFIG -u KUBERNETES_SERVICE_HOST HOME="$WORK" "$CDHOST" run "$DEMO"
+expect_rc 1; expect_empty_out; expect_err "kube.apply: no kubeconfig: pass --kubeconfig"
 
 t "secrets are masked unless --show-secrets"
 r=$(recipe secret.lua <<'EOF2'

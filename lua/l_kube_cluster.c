@@ -1,0 +1,435 @@
+/* cdhost.kube against a cluster: kube.apply in run/deploy (server-side
+ * apply + prune), diff (server-side dry run, diff on stdout) and delete
+ * (the apply set) modes; kube.get, kube.list and kube.delete. Thin: checks
+ * arguments, calls core/kube*.c, pushes results or raises. */
+#include "l_kube_cluster.h"
+
+#include <lauxlib.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../core/http.h"
+#include "../core/kube.h"
+#include "../core/kube_apply.h"
+#include "../core/mem.h"
+#include "host.h"
+#include "lbuf.h"
+#include "lerr.h"
+#include "sandbox.h"
+#include "value.h"
+#include "value_jansson.h"
+
+#define MAX_CLIENTS 8
+#define CLIENTS_KEY "cdhost.kube.clients"
+
+/* ---- YAML for the kubeconfig loader and the diff ---- */
+
+int cd_l_kube_parse_yaml(void *ud, const char *path, const char *text,
+			 size_t n, json_t **out, struct cd_err *err)
+{
+	lua_State *L = ud;
+	int top = lua_gettop(L), rc = -1;
+	*out = NULL;
+	if (cd_value_push_yaml(L, text, n, path, err) != 0)
+		goto done;
+	if (lua_rawgeti(L, -1, 1) == LUA_TNIL) {
+		*out = json_null();
+		rc = 0;
+		goto done;
+	}
+	rc = cd_value_to_jansson(L, -1, out, err);
+done:
+	lua_settop(L, top);
+	return rc;
+}
+
+static int yaml_text(void *ud, const json_t *obj, struct cd_buf *out)
+{
+	lua_State *L = ud;
+	struct cd_err err;
+	int top = lua_gettop(L), rc = -1;
+	if (cd_value_push_jansson(L, obj, 0, &err) == 0)
+		rc = cd_value_to_yaml(L, -1, 0, out, &err);
+	lua_settop(L, top);
+	return rc;
+}
+
+/* ---- clients: one HTTP layer, one cd_kube per context ---- */
+
+struct clients {
+	struct cd_http http;
+	int http_ok;
+	struct {
+		char *context;
+		struct cd_kube *kube;
+	} c[MAX_CLIENTS];
+};
+
+static int clients_gc(lua_State *L)
+{
+	struct clients *cs = lua_touserdata(L, 1);
+	for (int i = 0; i < MAX_CLIENTS; i++) {
+		cd_kube_free(cs->c[i].kube);
+		cd_free(cs->c[i].context);
+		cs->c[i].kube = NULL;
+		cs->c[i].context = NULL;
+	}
+	if (cs->http_ok)
+		cd_http_free(&cs->http);
+	cs->http_ok = 0;
+	return 0;
+}
+
+static struct clients *clients(lua_State *L)
+{
+	if (lua_getfield(L, LUA_REGISTRYINDEX, CLIENTS_KEY) == LUA_TUSERDATA) {
+		struct clients *cs = lua_touserdata(L, -1);
+		lua_pop(L, 1);
+		return cs;
+	}
+	lua_pop(L, 1);
+	struct clients *cs = lua_newuserdatauv(L, sizeof *cs, 0);
+	memset(cs, 0, sizeof *cs);
+	lua_createtable(L, 0, 2);
+	lua_pushcfunction(L, clients_gc);
+	lua_setfield(L, -2, "__gc");
+	lua_pushliteral(L, "cdhost: protected");
+	lua_setfield(L, -2, "__metatable");
+	lua_setmetatable(L, -2);
+	lua_setfield(L, LUA_REGISTRYINDEX, CLIENTS_KEY);
+	return cs;
+}
+
+static struct cd_kube *client(lua_State *L, const char *op, const char *context)
+{
+	struct cd_sandbox *sb = cd_sandbox_get(L);
+	const struct cd_ctx *ctx = sb->ctx;
+	struct clients *cs = clients(L);
+	struct cd_err err;
+	const char *want = context ? context : ctx->kube_context ? ctx->kube_context : "";
+	int slot = -1;
+	for (int i = 0; i < MAX_CLIENTS; i++) {
+		if (cs->c[i].kube && !strcmp(cs->c[i].context, want))
+			return cs->c[i].kube;
+		if (!cs->c[i].kube && slot < 0)
+			slot = i;
+	}
+	if (slot < 0)
+		cd_lerr_raise(L, CD_E_USAGE, op, "too many kube contexts in one run");
+	if (!cs->http_ok) {
+		if (cd_http_init(&cs->http, ctx, &err) != 0)
+			cd_lerr_raise_err(L, &err);
+		cs->http_ok = 1;
+	}
+	struct cd_kubeconfig_opts o = {
+		.kubeconfig = ctx->kubeconfig,
+		.env_kubeconfig = getenv("KUBECONFIG"),
+		.home = getenv("HOME"),
+		.context = *want ? want : NULL,
+		.namespace_ = ctx->namespace_,
+		.service_host = getenv("KUBERNETES_SERVICE_HOST"),
+		.service_port = getenv("KUBERNETES_SERVICE_PORT"),
+		.parse = cd_l_kube_parse_yaml,
+		.parse_ud = L,
+	};
+	cs->c[slot].context = cd_strdup(want);
+	if (!cs->c[slot].context)
+		cd_lerr_raise(L, CD_E_NOMEM, op, "out of memory");
+	if (cd_kube_open(&cs->c[slot].kube, &cs->http, ctx, &o, &err) != 0) {
+		cd_free(cs->c[slot].context);
+		cs->c[slot].context = NULL;
+		snprintf(err.op, sizeof err.op, "%s", op);
+		cd_lerr_raise_err(L, &err);
+	}
+	return cs->c[slot].kube;
+}
+
+/* ---- options ---- */
+
+static const char *opt_string(lua_State *L, int idx, const char *key,
+			      const char *op)
+{
+	if (lua_type(L, idx) != LUA_TTABLE)
+		return NULL;
+	int t = lua_getfield(L, idx, key);
+	const char *s = t == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
+	if (t != LUA_TNIL && t != LUA_TSTRING)
+		cd_lerr_raise(L, CD_E_USAGE, op, "option '%s' must be a string", key);
+	lua_pop(L, 1); /* the options table keeps the string alive */
+	return s;
+}
+
+static int opt_bool(lua_State *L, int idx, const char *key, const char *op)
+{
+	if (lua_type(L, idx) != LUA_TTABLE)
+		return 0;
+	int t = lua_getfield(L, idx, key);
+	if (t != LUA_TNIL && t != LUA_TBOOLEAN)
+		cd_lerr_raise(L, CD_E_USAGE, op, "option '%s' must be a boolean", key);
+	int b = lua_toboolean(L, -1);
+	lua_pop(L, 1);
+	return b;
+}
+
+static double opt_number(lua_State *L, int idx, const char *key, double def)
+{
+	if (lua_type(L, idx) != LUA_TTABLE)
+		return def;
+	lua_getfield(L, idx, key);
+	double v = lua_isnumber(L, -1) ? lua_tonumber(L, -1) : def;
+	lua_pop(L, 1);
+	return v;
+}
+
+/* ---- objects in, results out ---- */
+
+struct input {
+	json_t *objs;
+	char **sources;
+	size_t n;
+};
+
+static void input_free(void *p)
+{
+	struct input *in = p;
+	for (size_t i = 0; in->sources && i < in->n; i++)
+		cd_free(in->sources[i]);
+	cd_free(in->sources);
+	json_decref(in->objs);
+	cd_free(in);
+}
+
+/* The objects argument (one object or a list) as JSON, with sources. */
+static struct input *read_objects(lua_State *L, int idx, const char *op)
+{
+	struct cd_lptr *box = cd_lptr_push(L, NULL, input_free);
+	struct input *in = cd_calloc(1, sizeof *in);
+	struct cd_err err;
+	if (!in)
+		cd_lerr_raise(L, CD_E_NOMEM, op, "out of memory");
+	box->ptr = in;
+	luaL_checktype(L, idx, LUA_TTABLE);
+	lua_getfield(L, idx, "kind");
+	int single = !lua_isnil(L, -1);
+	lua_pop(L, 1);
+	size_t n = single ? 1 : (size_t)luaL_len(L, idx);
+	in->objs = json_array();
+	in->sources = cd_calloc(n + 1, sizeof *in->sources);
+	if (!in->objs || !in->sources)
+		cd_lerr_raise(L, CD_E_NOMEM, op, "out of memory");
+	for (size_t i = 1; i <= n; i++) {
+		json_t *j;
+		const char *file;
+		int doc, line;
+		char src[1200];
+		if (single)
+			lua_pushvalue(L, idx);
+		else
+			lua_geti(L, idx, (lua_Integer)i);
+		if (lua_type(L, -1) != LUA_TTABLE)
+			cd_lerr_raise(L, CD_E_INVALID, op, "object %zu is a %s, not a table",
+				      i, luaL_typename(L, -1));
+		if (cd_value_to_jansson(L, -1, &j, &err) != 0) {
+			snprintf(err.op, sizeof err.op, "%s", op);
+			cd_err_wrap(&err, "object %zu", i);
+			cd_lerr_raise_err(L, &err);
+		}
+		json_array_append_new(in->objs, j);
+		if (cd_value_source(L, -1, &file, &doc, &line) == 0) {
+			snprintf(src, sizeof src, "%s:%d", file, line);
+			in->sources[i - 1] = cd_strdup(src);
+		}
+		in->n = i;
+		lua_pop(L, 1);
+	}
+	return in;
+}
+
+static void push_json(lua_State *L, const json_t *j, const char *op)
+{
+	struct cd_err err;
+	if (cd_value_push_jansson(L, j, CD_JANSSON_DROP_NULLS, &err) != 0) {
+		snprintf(err.op, sizeof err.op, "%s", op);
+		cd_lerr_raise_err(L, &err);
+	}
+}
+
+/* ---- kube.apply in run/deploy/diff/delete ---- */
+
+int cd_l_kube_apply_cluster(lua_State *L, enum cd_action act)
+{
+	static const char *const op = "kube.apply";
+	struct cd_sandbox *sb = cd_sandbox_get(L);
+	struct cd_ctx *ctx = sb->ctx;
+	int oi = 2;
+	char tooling[64];
+	struct cd_err err;
+	json_t *results = NULL;
+	unsigned changes = 0;
+	if (!lua_isnoneornil(L, oi))
+		luaL_checktype(L, oi, LUA_TTABLE);
+	struct input *in = read_objects(L, 1, op);
+	int box = lua_gettop(L);
+	struct cd_kube *k = client(L, op, opt_string(L, oi, "context", op));
+	struct cd_buf *diff = cd_lbuf_push(L);
+	snprintf(tooling, sizeof tooling, "cdhost/%s", CDHOST_VERSION);
+	struct cd_kube_apply_opts o = {
+		.op = act == CD_ACT_DIFF ? CD_KUBE_DIFF
+		      : act == CD_ACT_DELETE ? CD_KUBE_DELETE
+					     : CD_KUBE_APPLY,
+		.force = opt_bool(L, oi, "force", op),
+		.prune = opt_bool(L, oi, "prune", op),
+		.applyset = opt_string(L, oi, "applyset", op),
+		.namespace_ = opt_string(L, oi, "namespace", op),
+		.tooling = tooling,
+		.lock_wait = opt_number(L, oi, "lock_wait", 120),
+		.propagation = opt_string(L, oi, "propagation", op),
+		.show_secrets = ctx->show_secrets,
+		.text = yaml_text,
+		.text_ud = L,
+		.diff = diff,
+	};
+	if (cd_kube_apply(k, in->objs, (const char *const *)in->sources, &o,
+			  &results, &changes, &err) != 0)
+		return cd_lerr_raise_err(L, &err);
+	ctx->stats.changed += changes;
+	if (diff->len && cd_l_kube_pending_append(L, diff->data, diff->len) != 0) {
+		json_decref(results);
+		return cd_lerr_raise(L, CD_E_NOMEM, op, "diff output too large");
+	}
+	cd_report_log(ctx->report, CD_LOG_INFO, "apply",
+		      "kube.apply: %zu object(s) %s, %u %s", json_array_size(results),
+		      o.op == CD_KUBE_DIFF     ? "compared"
+		      : o.op == CD_KUBE_DELETE ? "deleted"
+					       : "applied",
+		      changes,
+		      o.op == CD_KUBE_DIFF ? "differ" : o.op == CD_KUBE_DELETE ? "gone" : "changed");
+	struct cd_lptr *rbox = cd_lptr_push(L, results, (void (*)(void *))json_decref);
+	push_json(L, results, op);
+	cd_lptr_release(rbox);
+	lua_remove(L, box);
+	return 1;
+}
+
+/* ---- kube.get / kube.list / kube.delete ---- */
+
+/* ref: {apiVersion=, kind=, name= | metadata={name=, namespace=},
+ * namespace=}. Fills the mapping and the API path. */
+static void ref_path(lua_State *L, int idx, const char *op, int with_name,
+		     struct cd_kube *k, const char *ns_opt, char *path, size_t n)
+{
+	struct cd_kube_mapping m;
+	struct cd_err err;
+	luaL_checktype(L, idx, LUA_TTABLE);
+	const char *av = opt_string(L, idx, "apiVersion", op),
+		   *kind = opt_string(L, idx, "kind", op),
+		   *name = opt_string(L, idx, "name", op),
+		   *ns = opt_string(L, idx, "namespace", op);
+	if (lua_getfield(L, idx, "metadata") == LUA_TTABLE) {
+		name = name ? name : opt_string(L, -1, "name", op);
+		ns = ns ? ns : opt_string(L, -1, "namespace", op);
+	}
+	lua_pop(L, 1);
+	if (!av || !kind || (with_name && !name))
+		cd_lerr_raise(L, CD_E_USAGE, op, "needs apiVersion, kind%s",
+			      with_name ? " and name" : "");
+	if (cd_kube_map(k, av, kind, &m, &err) != 0) {
+		snprintf(err.op, sizeof err.op, "%s", op);
+		cd_lerr_raise_err(L, &err);
+	}
+	ns = ns_opt ? ns_opt : ns ? ns : cd_kube_namespace(k);
+	cd_kube_path(&m, ns, with_name ? name : NULL, path, n);
+}
+
+static int call_raise(lua_State *L, struct cd_kube *k, struct cd_kube_req *rq,
+		      const char *op, long *st)
+{
+	struct cd_err err;
+	json_t *out = NULL;
+	if (cd_kube_call(k, rq, &out, st, &err) != 0) {
+		json_decref(out);
+		snprintf(err.op, sizeof err.op, "%s", op);
+		return cd_lerr_raise_err(L, &err);
+	}
+	if (*st == 404 || !out) {
+		json_decref(out);
+		lua_pushnil(L);
+		return 1;
+	}
+	struct cd_lptr *box = cd_lptr_push(L, out, (void (*)(void *))json_decref);
+	push_json(L, out, op);
+	cd_lptr_release(box);
+	lua_remove(L, -2);
+	return 1;
+}
+
+static int l_get(lua_State *L)
+{
+	static const char *const op = "kube.get";
+	char path[1200];
+	long st;
+	struct cd_kube *k = client(L, op, opt_string(L, 2, "context", op));
+	ref_path(L, 1, op, 1, k, opt_string(L, 2, "namespace", op), path, sizeof path);
+	struct cd_kube_req rq = {.method = "GET", .path = path, .what = op, .ok404 = 1};
+	return call_raise(L, k, &rq, op, &st);
+}
+
+static int l_list(lua_State *L)
+{
+	static const char *const op = "kube.list";
+	char path[1600];
+	long st;
+	struct cd_kube *k = client(L, op, opt_string(L, 2, "context", op));
+	ref_path(L, 1, op, 0, k, opt_string(L, 2, "namespace", op), path, 1200);
+	const char *sel = opt_string(L, 1, "selector", op);
+	if (!sel)
+		sel = opt_string(L, 2, "selector", op);
+	if (sel) {
+		size_t len = strlen(path);
+		snprintf(path + len, sizeof path - len, "?labelSelector=");
+		len = strlen(path);
+		for (const char *c = sel; *c && len + 4 < sizeof path; c++)
+			len += (size_t)snprintf(path + len, sizeof path - len,
+						strchr("=,!() ", *c) ? "%%%02X" : "%c",
+						(unsigned char)*c);
+	}
+	struct cd_kube_req rq = {.method = "GET", .path = path, .what = op};
+	call_raise(L, k, &rq, op, &st);
+	if (lua_type(L, -1) == LUA_TTABLE)
+		lua_getfield(L, -1, "items");
+	return 1;
+}
+
+static int l_delete(lua_State *L)
+{
+	static const char *const op = "kube.delete";
+	struct cd_sandbox *sb = cd_sandbox_get(L);
+	enum cd_action act = cd_mode_effect(sb->ctx->mode, CD_EFFECT_KUBE_APPLY);
+	char path[1200];
+	long st;
+	if (act != CD_ACT_DO && act != CD_ACT_DELETE) {
+		cd_report_log(sb->ctx->report, CD_LOG_INFO, "apply",
+			      "kube.delete: not deleted in %s mode",
+			      cd_mode_name(sb->ctx->mode));
+		lua_pushboolean(L, 0);
+		return 1;
+	}
+	struct cd_kube *k = client(L, op, opt_string(L, 2, "context", op));
+	ref_path(L, 1, op, 1, k, opt_string(L, 2, "namespace", op), path, sizeof path);
+	struct cd_kube_req rq = {.method = "DELETE", .path = path, .what = op,
+				 .ok404 = 1};
+	call_raise(L, k, &rq, op, &st);
+	lua_pushboolean(L, st != 404);
+	return 1;
+}
+
+void cd_l_kube_cluster_register(lua_State *L, int t)
+{
+	static const luaL_Reg fns[] = {
+		{"get", l_get}, {"list", l_list}, {"delete", l_delete}, {NULL, NULL}};
+	for (const luaL_Reg *f = fns; f->name; f++) {
+		lua_pushcfunction(L, f->func);
+		lua_setfield(L, t, f->name);
+	}
+}
