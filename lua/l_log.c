@@ -36,6 +36,9 @@ void cd_l_log_register(lua_State *L, int t)
 				       {NULL, NULL}};
 	luaL_newlib(L, fns);
 	lua_setfield(L, t, "log");
+	/* SPEC section 2: recipe `print` is cdhost.log.info (stderr). */
+	lua_pushcfunction(L, l_info);
+	cd_sandbox_set_global(L, "print");
 }
 
 /* Sets path "a.b.c" = value in the table at t, creating tables on the way.

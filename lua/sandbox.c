@@ -394,25 +394,6 @@ static int sb_xpcall(lua_State *L)
 	return finish_pcall(L, status, 2);
 }
 
-static int sb_print(lua_State *L)
-{
-	struct cd_sandbox *sb = cd_sandbox_get(L);
-	luaL_Buffer b;
-	int n = lua_gettop(L);
-	luaL_buffinit(L, &b);
-	for (int i = 1; i <= n; i++) {
-		if (i > 1)
-			luaL_addchar(&b, '\t');
-		luaL_tolstring(L, i, NULL);
-		luaL_addvalue(&b);
-	}
-	luaL_pushresult(&b);
-	if (sb->ctx && sb->ctx->report)
-		cd_report_log(sb->ctx->report, CD_LOG_INFO, "recipe", "%s",
-			      lua_tostring(L, -1));
-	return 0;
-}
-
 static int sb_collectgarbage(lua_State *L)
 {
 	const char *opt = luaL_optstring(L, 1, "collect");
@@ -797,8 +778,8 @@ static void setup_base(lua_State *L)
 	lua_setfield(L, g, "pcall");
 	lua_pushcfunction(L, sb_xpcall);
 	lua_setfield(L, g, "xpcall");
-	lua_pushcfunction(L, sb_print);
-	lua_setfield(L, g, "print");
+	lua_pushnil(L);
+	lua_setfield(L, g, "print"); /* the host installs cdhost.log.info */
 	lua_pushcfunction(L, sb_load);
 	lua_setfield(L, g, "load");
 	wrap_field(L, g, "collectgarbage", sb_collectgarbage);
