@@ -14,6 +14,7 @@
 #include "../core/util.h"
 #include "../core/version.h"
 #include "health.h"
+#include "lib_cmd.h"
 #include "run.h"
 
 /* ---- commands ---- */
@@ -50,7 +51,7 @@ static const struct command {
 	 "delete what the recipe's apply set owns", cmd_recipe, 1, NULL},
 	{"lib", "cdhost lib sync|update [NAME]|verify|list",
 	 "shared recipe libraries pinned by commit and content hash",
-	 cmd_later, 0, "recipe libraries"},
+	 cd_lib_cmd, 0, NULL},
 	{"health",
 	 "cdhost health -f OBJ.yaml [--health-dir D] | cdhost health test DIR",
 	 "status of one object, or run Argo CD health_test.yaml files",

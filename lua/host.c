@@ -28,7 +28,6 @@ static const struct {
 	{"kube", "diff", "the Kubernetes client"},
 	{"kube", "delete", "the Kubernetes client"},
 	{"rollout", "wait", "rollout waits"},
-	{"git", "commit", "GitOps commits"},
 	{"parallel", NULL, "parallel recipe functions"},
 };
 
@@ -147,6 +146,7 @@ int cd_host_open(lua_State *L)
 	cd_l_registry_register(L, t);
 	cd_l_rollout_register(L, t);
 	cd_l_manifest_register(L, t);
+	cd_l_git_register(L, t);
 	add_planned(L, t);
 	protect_modules(L, t);
 	cd_sandbox_protect(L, "cdhost");

@@ -27,6 +27,8 @@ int cd_l_kube_flush(lua_State *L);
 void cd_l_manifest_register(lua_State *L, int t);
 /* cdhost.rollout.status (lua/l_rollout.c). */
 void cd_l_rollout_register(lua_State *L, int t);
+/* cdhost.git.commit (lua/l_git.c). */
+void cd_l_git_register(lua_State *L, int t);
 void cd_l_require_install(lua_State *L);
 /* Pushes the value of `cdhost.args` built from ctx->sets (raises usage). */
 void cd_l_args_push(lua_State *L, const struct cd_ctx *ctx);

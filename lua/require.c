@@ -1,22 +1,28 @@
-/* The sandboxed `require`: embedded stdlib, then the project root.
- * Module names are dotted (a.b.c); paths, "..", absolute names and C modules
- * are refused. Recipe libraries (.cdhost/libs, SPEC section 8) arrive with
- * the libraries capability. */
+/* The sandboxed `require`: embedded stdlib, then the recipe libraries
+ * declared in cdhost.libs (vendored under .cdhost/libs, SPEC section 8: the
+ * longest declared prefix wins, its tree hash is checked against cdhost.lock
+ * before the first load, and a declared prefix never falls back to project
+ * files), then the project root. Module names are dotted (a.b.c); paths,
+ * "..", absolute names and C modules are refused. */
 #include <ctype.h>
 #include <lauxlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "../core/fs.h"
+#include "../core/gitlibs.h"
 #include "../core/mem.h"
 #include "host.h"
 #include "lbuf.h"
 #include "lerr.h"
+#include "lib_cmd.h"
 #include "sandbox.h"
 #include "stdlib_embed.h"
 
 static const char KEY_LOADED = 0;
 static const char LOADING = 0; /* sentinel while a module runs */
+static const char KEY_LIBS = 0;    /* declared libraries (from cdhost.libs) */
+static const char KEY_CHECKED = 0; /* libraries whose hash was checked */
 
 static const char *const forbidden_modules[] = {
 	"io", "os", "debug", "package", "ffi", "jit", NULL};
@@ -78,11 +84,13 @@ static const char *display_path(const char *abs, char *buf, size_t n)
 	return buf;
 }
 
-static int find_root_file(lua_State *L, const char *name)
+/* Loads dir/NAME.lua or dir/NAME/init.lua ("" dir: the project root; ""
+ * name: dir/init.lua) under the project root. */
+static int find_file(lua_State *L, const char *dir, const char *name)
 {
 	struct cd_sandbox *sb = cd_sandbox_get(L);
-	static const char *const forms[] = {"%s.lua", "%s/init.lua"};
-	char base[1024], rel[1100], shown[4200];
+	static const char *const forms[] = {"%s%s.lua", "%s%s/init.lua"};
+	char base[1024], rel[1400], shown[4200];
 	struct cd_err err;
 
 	snprintf(base, sizeof base, "%s", name);
@@ -92,7 +100,11 @@ static int find_root_file(lua_State *L, const char *name)
 	for (size_t i = 0; i < sizeof forms / sizeof *forms; i++) {
 		char *data = NULL;
 		size_t len = 0;
-		snprintf(rel, sizeof rel, forms[i], base);
+		if (!base[0] && i == 0)
+			continue;
+		snprintf(rel, sizeof rel, forms[i], dir, base);
+		if (!base[0])
+			snprintf(rel, sizeof rel, "%sinit.lua", dir);
 		struct cd_lptr *box = cd_lptr_push(L, NULL, cd_free);
 		char *abs = NULL;
 		if (cd_fs_resolve(sb->ctx->root, rel, &abs, &err) != 0) {
@@ -120,6 +132,116 @@ static int find_root_file(lua_State *L, const char *name)
 	return 0;
 }
 
+static int find_root_file(lua_State *L, const char *name)
+{
+	return find_file(L, "", name);
+}
+
+static int eval_libs(lua_State *L)
+{
+	cd_l_libs_push(L, cd_sandbox_get(L)->ctx->root);
+	return 1;
+}
+
+/* Pushes the table of declared libraries, evaluating cdhost.libs once (a
+ * failed evaluation is tried again by the next require). */
+static void push_libs(lua_State *L)
+{
+	int t = lua_rawgetp(L, LUA_REGISTRYINDEX, &KEY_LIBS);
+	if (t == LUA_TTABLE)
+		return;
+	if (t == LUA_TLIGHTUSERDATA)
+		cd_lerr_raise(L, CD_E_INVALID, "require",
+			      "cdhost.libs cannot require modules");
+	lua_pop(L, 1);
+	lua_pushlightuserdata(L, (void *)&LOADING);
+	lua_rawsetp(L, LUA_REGISTRYINDEX, &KEY_LIBS);
+	lua_pushcfunction(L, eval_libs);
+	int st = lua_pcall(L, 0, 1, 0);
+	if (st != LUA_OK) {
+		lua_pushnil(L);
+		lua_rawsetp(L, LUA_REGISTRYINDEX, &KEY_LIBS);
+		lua_error(L);
+	}
+	lua_pushvalue(L, -1);
+	lua_rawsetp(L, LUA_REGISTRYINDEX, &KEY_LIBS);
+}
+
+/* The longest declared library that is `name` or a dotted prefix of it;
+ * pushes nothing, returns its name (borrowed from the libs table at idx)
+ * or NULL. */
+static const char *match_lib(lua_State *L, int idx, const char *name)
+{
+	const char *best = NULL;
+	size_t best_len = 0;
+	lua_pushnil(L);
+	while (lua_next(L, idx)) {
+		const char *lib = lua_tostring(L, -2);
+		size_t n = strlen(lib);
+		lua_pop(L, 1);
+		if (strncmp(name, lib, n) == 0 && (name[n] == '\0' || name[n] == '.') &&
+		    n > best_len) {
+			best = lib;
+			best_len = n;
+		}
+	}
+	return best;
+}
+
+/* Checks the library's tree hash against cdhost.lock (once per run). */
+static void check_lib(lua_State *L, const char *lib)
+{
+	struct cd_sandbox *sb = cd_sandbox_get(L);
+	struct cd_libs lock;
+	struct cd_err err;
+	lua_rawgetp(L, LUA_REGISTRYINDEX, &KEY_CHECKED);
+	int checked = lua_gettop(L);
+	if (lua_getfield(L, checked, lib) == LUA_TBOOLEAN) {
+		lua_pop(L, 2);
+		return;
+	}
+	lua_pop(L, 1);
+	int rc = cd_libs_lock_read(sb->ctx->root, &lock, &err);
+	if (rc == 0) {
+		rc = cd_libs_check(sb->ctx->root, &lock, lib, &err);
+		cd_libs_free(&lock);
+	} else {
+		err.code = CD_E_HASH_MISMATCH;
+		cd_err_wrap(&err, "library '%s'", lib);
+	}
+	if (rc != 0)
+		cd_lerr_raise_err(L, &err);
+	lua_pushboolean(L, 1);
+	lua_setfield(L, checked, lib);
+	lua_pop(L, 1);
+}
+
+/* Pushes the loader of `name` from a declared library, or returns 0 when
+ * no declared library is a prefix of it. Raises when one is but the hash
+ * does not match or the module is not in it (no fallback). */
+static int find_lib(lua_State *L, const char *name)
+{
+	char dir[512];
+	push_libs(L);
+	int libs = lua_gettop(L);
+	const char *lib = match_lib(L, libs, name);
+	if (!lib) {
+		lua_pop(L, 1);
+		return 0;
+	}
+	check_lib(L, lib);
+	size_t n = strlen(lib);
+	snprintf(dir, sizeof dir, "%s/%s/", CD_LIBS_DIR, lib);
+	if (!find_file(L, dir, name[n] ? name + n + 1 : ""))
+		return cd_lerr_raise(L, CD_E_NOT_FOUND, "require",
+				     "module '%s' not found in library '%s' "
+				     "(%s); project files are not searched "
+				     "for a declared library",
+				     name, lib, dir);
+	lua_remove(L, libs);
+	return 1;
+}
+
 static int l_require(lua_State *L)
 {
 	const char *name = cd_lerr_checkname(L, 1, "require");
@@ -138,7 +260,8 @@ static int l_require(lua_State *L)
 		return 1;
 	}
 	check_name(L, name);
-	if (!find_stdlib(L, name) && !find_root_file(L, name))
+	if (!find_stdlib(L, name) && !find_lib(L, name) &&
+	    !find_root_file(L, name))
 		return cd_lerr_raise(L, CD_E_NOT_FOUND, "require",
 				     "module '%s' not found: no stdlib module "
 				     "of that name, no %s.lua or %s/init.lua "
@@ -165,6 +288,8 @@ void cd_l_require_install(lua_State *L)
 {
 	lua_newtable(L);
 	lua_rawsetp(L, LUA_REGISTRYINDEX, &KEY_LOADED);
+	lua_newtable(L);
+	lua_rawsetp(L, LUA_REGISTRYINDEX, &KEY_CHECKED);
 	lua_pushcfunction(L, l_require);
 	cd_sandbox_set_global(L, "require");
 }

@@ -309,4 +309,37 @@ function cdhost.registry.copy(src, dst) end
 ---@return string? message
 function cdhost.registry.tags(repo) end
 
+---@class cdhost.git.auth
+---@field username? string       HTTP user name (not a secret)
+---@field username_env? string   --allow-env variable holding the HTTP user name
+---@field password_env? string   --allow-env variable holding the HTTP password or token
+---@field ssh_key_env? string    --allow-env variable holding a private key file path
+---@field host_key? string       pinned SSH host key "TYPE BASE64" (else known_hosts)
+
+---@class cdhost.git.commit_opts
+---@field repo string            URL or local path (git://, http(s)://, ssh://, user@host:path, file://)
+---@field branch string
+---@field base? string           branch to create `branch` from when it is missing
+---@field path? string           directory replaced by `files` ("" or "." = the root)
+---@field files table<string,string>  relative path -> content (cdhost.manifest.files(objs))
+---@field message string
+---@field author? string         "Name <email>"
+---@field push? boolean          default true
+---@field auth? cdhost.git.auth
+
+---@class cdhost.git.result
+---@field commit? string         the branch tip after the call (nil when only planned)
+---@field changed boolean        a new commit was made
+---@field pushed boolean
+---@field planned? boolean       render mode: only shown
+
+cdhost.git = {}
+
+--- Commits `files` as the whole contents of `path` on `branch` and pushes
+--- (never forced; retried on a moved branch). Render mode prints the plan on
+--- stderr; build mode skips; diff/delete do nothing (docs/gitops.md).
+---@param opts cdhost.git.commit_opts
+---@return cdhost.git.result
+function cdhost.git.commit(opts) end
+
 return cdhost

@@ -1,0 +1,84 @@
+/* core/git.h — git over libgit2: GitOps commits and library vendoring.
+ *
+ * No `git` subprocess: libgit2 does the transports (local path, file://,
+ * git://, smart HTTP(S) with basic credentials, SSH with a key file or an
+ * agent and a checked host key). Every remote is mirrored into a bare
+ * repository in the cache ($XDG_CACHE_HOME/cdhost/git/<sha256(url)[:16]>.git)
+ * and trees are built in memory, so there is no work tree that could hold
+ * junk. Never force-pushes. Secrets (passwords, keys) are never put in
+ * messages. See docs/internals/git.md. */
+#ifndef CD_GIT_H
+#define CD_GIT_H
+
+#include <stddef.h>
+
+#include "err.h"
+
+#define CD_GIT_OID_HEX 41
+#define CD_GIT_MAX_RETRIES 5
+
+struct cd_git_auth {
+	const char *username, *password; /* HTTP basic (borrowed; may be NULL) */
+	const char *credentials_file;    /* git-credential-store format; NULL:
+					    $CDHOST_GIT_CREDENTIALS, else none */
+	const char *ssh_key;             /* private key file; NULL:
+					    $CDHOST_GIT_SSH_KEY, else the agent */
+	const char *ssh_passphrase;
+	const char *known_hosts;         /* NULL: $CDHOST_KNOWN_HOSTS, else
+					    ~/.ssh/known_hosts */
+	const char *host_key;            /* pinned "TYPE BASE64" (overrides
+					    known_hosts) */
+};
+
+struct cd_git_file {
+	const char *path; /* relative to the commit's `path`, '/'-separated */
+	const char *data;
+	size_t len;
+};
+
+struct cd_git_commit_opts {
+	const char *repo;    /* URL or local path */
+	const char *branch;
+	const char *base;    /* branch to start `branch` from; NULL: none */
+	const char *path;    /* directory in the repository; "" = the root */
+	const char *message;
+	const char *author;  /* "Name <email>"; NULL: cdhost <cdhost@localhost> */
+	const struct cd_git_file *files;
+	size_t nfiles;
+	int push;
+	int max_retries;     /* 0: CD_GIT_MAX_RETRIES */
+	struct cd_git_auth auth;
+};
+
+struct cd_git_commit_result {
+	char commit[CD_GIT_OID_HEX]; /* the branch tip after the call */
+	int changed;                 /* a new commit was made */
+	int pushed;
+	unsigned attempts;           /* pushes tried */
+};
+
+/* Validates a file path for a commit (relative, no "..", no ".git", no
+ * empty segments). 0 or an `invalid` error. */
+int cd_git_check_path(const char *path, int allow_empty, struct cd_err *err);
+
+/* Commit `files` as the whole contents of `path` on `branch` and push. */
+int cd_git_commit(const struct cd_git_commit_opts *o,
+		  struct cd_git_commit_result *res, struct cd_err *err);
+
+/* Resolves `ref` (a tag, a branch or a full commit id) of the remote to a
+ * commit id, fetching into the cache. */
+int cd_git_resolve(const char *url, const char *ref,
+		   const struct cd_git_auth *auth, char out[CD_GIT_OID_HEX],
+		   struct cd_err *err);
+
+/* Writes the tree of `commit` (only `subpath` when non-NULL) as files into
+ * `dir` (created; must not exist). Fetches when the commit is not cached.
+ * Symlinks and submodules are refused (`invalid`). */
+int cd_git_export(const char *url, const char *commit, const char *subpath,
+		  const struct cd_git_auth *auth, const char *dir,
+		  struct cd_err *err);
+
+/* Removes credentials from a URL for messages: scheme://user:pw@h -> h. */
+void cd_git_redact(const char *url, char *out, size_t n);
+
+#endif

@@ -1,0 +1,68 @@
+/* core/gitlibs.h — shared recipe libraries (SPEC section 8): cdhost.lock,
+ * the vendored trees under .cdhost/libs/<name>/ and their tree hash.
+ *
+ * The declarations come from cdhost.libs, a Lua chunk the host evaluates
+ * (lua/lib_cmd.c); this module never sees Lua. Writes to the project happen
+ * only here and only from the `lib` commands: every library is exported to
+ * a temporary directory and hashed first, then swapped in with rename(2);
+ * cdhost.lock is written to a temporary file and renamed last. See
+ * docs/libraries.md and docs/internals/git.md. */
+#ifndef CD_GITLIBS_H
+#define CD_GITLIBS_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "err.h"
+
+#define CD_LIBS_DIR ".cdhost/libs"
+#define CD_LIBS_LOCK "cdhost.lock"
+#define CD_LIBS_HASH_HEX 65
+
+struct cd_lib {
+	char *name, *git, *ref, *path; /* path NULL: the whole repository */
+	char *commit, *sha256;         /* lock only */
+};
+
+struct cd_libs {
+	struct cd_lib *v;
+	size_t n;
+};
+
+void cd_libs_free(struct cd_libs *l);
+/* Appends a copy of the strings (NULL fields stay NULL). */
+int cd_libs_add(struct cd_libs *l, const struct cd_lib *lib);
+const struct cd_lib *cd_libs_find(const struct cd_libs *l, const char *name);
+
+/* Reads root/cdhost.lock; a missing file is an empty lock. */
+int cd_libs_lock_read(const char *root, struct cd_libs *out,
+		      struct cd_err *err);
+/* Writes root/cdhost.lock atomically (temp file + rename), sorted by name. */
+int cd_libs_lock_write(const char *root, const struct cd_libs *l,
+		       struct cd_err *err);
+
+/* The tree hash of a directory: sha256 over the bytewise-sorted lines
+ * "<mode> <path>\0<sha256 hex of content>\n" of every regular file below
+ * it; mode is "100755" if any execute bit is set, else "100644"; path is
+ * relative with '/' separators. Symlinks or other special files are
+ * refused (`hash_mismatch`). out: 64 lower-case hex digits. */
+int cd_libs_tree_hash(const char *dir, char out[CD_LIBS_HASH_HEX],
+		      struct cd_err *err);
+
+/* Checks root/.cdhost/libs/<name> against its lock entry; `hash_mismatch`
+ * naming the library when the entry is missing or the hash differs. */
+int cd_libs_check(const char *root, const struct cd_libs *lock,
+		  const char *name, struct cd_err *err);
+
+/* lib sync (update = 0) or lib update (update = 1; only = one name or NULL
+ * for all): makes the vendored trees and the lock match `decl`. */
+int cd_libs_sync(const char *root, const struct cd_libs *decl, int update,
+		 const char *only, FILE *log, struct cd_err *err);
+/* lib verify: re-hashes every vendored library. 0 when all match. */
+int cd_libs_verify(const char *root, const struct cd_libs *decl, FILE *log,
+		   struct cd_err *err);
+/* lib list: name, ref, commit, path and state, one line each (stdout). */
+int cd_libs_list(const char *root, const struct cd_libs *decl, FILE *out,
+		 struct cd_err *err);
+
+#endif
