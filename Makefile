@@ -1,5 +1,6 @@
 # Thin wrapper over CMake/CTest. Run as root (or with sudo) on Debian 12.
-#   make demo   install what is needed, build, run recipes/demo.lua
+#   make demo   install what is needed, build, apply recipes/demo.lua to a
+#               local control plane (make demo-down stops it)
 #   make test   install what is needed, build, run every test suite
 BUILD    ?= build
 SANITIZE ?= OFF
@@ -16,7 +17,7 @@ PKGS = build-essential cmake pkg-config ca-certificates python3 \
 
 CDHOST = $(BUILD)/cdhost
 
-.PHONY: all build deps test demo install clean help
+.PHONY: all build deps test demo demo-down install clean help
 
 all: build
 
@@ -44,9 +45,16 @@ test: deps
 	@$(MAKE) --no-print-directory build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) -LE bench $(CTEST_ARGS)
 
+# The demo against a local control plane (tests/e2e/env/testenv, cached):
+# `make demo` applies recipes/demo.lua for real, `make demo-down` stops it.
+DEMO_ENV ?= /tmp/cdhost-demo-env
 demo: deps
 	@$(MAKE) --no-print-directory build
-	$(CDHOST) --dry-run recipes/demo.lua
+	$(CDHOST) --dry-run recipes/demo.lua >/dev/null
+	tests/e2e/kube/demo.sh $(DEMO_ENV) $(CDHOST)
+
+demo-down:
+	tests/e2e/env/testenv down $(DEMO_ENV)
 
 install: build
 	cmake --install $(BUILD) --prefix $(PREFIX)

@@ -1,7 +1,9 @@
 /* core/kube_apply.c — see kube_apply.h and docs/internals/kube.md. */
 #include "kube_apply.h"
 
+#include <errno.h>
 #include <openssl/evp.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -198,6 +200,48 @@ static int item_cmp(const void *x, const void *y)
 	return (a->index > b->index) - (a->index < b->index);
 }
 
+/* ---- API defaults older servers need in an apply patch ---- */
+
+/* Up to 1.20, server-side apply fails with "associative list with keys has
+ * an element that omits key field protocol" when a port leaves protocol to
+ * its default. Writing the default (TCP) changes nothing else. */
+static void default_protocols(json_t *ports)
+{
+	size_t i;
+	json_t *p;
+	json_array_foreach(ports, i, p) if (json_is_object(p) &&
+					    !json_object_get(p, "protocol"))
+		json_object_set_new(p, "protocol", json_string("TCP"));
+}
+
+static void default_pod_spec(json_t *spec)
+{
+	static const char *const lists[] = {"containers", "initContainers", NULL};
+	for (int l = 0; lists[l]; l++) {
+		size_t i;
+		json_t *c;
+		json_array_foreach(json_object_get(spec, lists[l]), i, c)
+			default_protocols(json_object_get(c, "ports"));
+	}
+}
+
+static void api_defaults(json_t *obj)
+{
+	const char *kind = sget(obj, "kind");
+	json_t *spec = json_object_get(obj, "spec");
+	if (!kind || !json_is_object(spec))
+		return;
+	if (!strcmp(kind, "Service"))
+		default_protocols(json_object_get(spec, "ports"));
+	else if (!strcmp(kind, "Pod"))
+		default_pod_spec(spec);
+	else if (!strcmp(kind, "CronJob"))
+		default_pod_spec(json_object_get(json_object_get(json_object_get(
+			json_object_get(spec, "jobTemplate"), "spec"), "template"), "spec"));
+	else
+		default_pod_spec(json_object_get(json_object_get(spec, "template"), "spec"));
+}
+
 static int prepare(struct run *r, json_t *objs, const char *const *sources,
 		   struct cd_err *err)
 {
@@ -220,6 +264,7 @@ static int prepare(struct run *r, json_t *objs, const char *const *sources,
 					  it->src ? it->src : "", it->src ? ")" : "");
 		it->rank = cd_manifest_kind_rank(kind);
 		it->name = name;
+		api_defaults(it->obj);
 	}
 	qsort(r->it, r->n, sizeof *r->it, item_cmp);
 	return 0;
@@ -626,6 +671,20 @@ static double lease_left(const json_t *lease)
 	return renew < 0 || left < 0 ? 0 : left;
 }
 
+/* A Lease left by a cdhost run on this machine that no longer runs (it
+ * crashed, or could not reach the server to release it) is taken over at
+ * once instead of waiting for it to expire. */
+static int stale_local(const char *holder)
+{
+	char host[64] = "", mine[64] = "host";
+	int pid = 0;
+	gethostname(mine, sizeof mine - 1);
+	if (!holder || sscanf(holder, "cdhost@%63[^/]/%d/", host, &pid) != 2)
+		return 0;
+	return strcmp(host, mine) == 0 && pid > 0 && pid != (int)getpid() &&
+	       kill(pid, 0) != 0 && errno == ESRCH;
+}
+
 static int lock_set(struct run *r, struct cd_err *err)
 {
 	char host[64] = "host", path[1024], name[300];
@@ -646,12 +705,12 @@ static int lock_set(struct run *r, struct cd_err *err)
 					 .what = "read the apply set lock", .ok404 = 1};
 		if (cd_kube_call(r->k, &rq, &cur, &st, err) != 0)
 			return -1;
-		if (st == 200 && lease_left(cur) <= 0 &&
+		const char *holder = sget(json_object_get(cur, "spec"), "holderIdentity");
+		if (st == 200 && (lease_left(cur) <= 0 || stale_local(holder)) &&
 		    lease_put(r, "PUT", cur, &st, err) == 0) {
 			json_decref(cur);
 			break;
 		}
-		const char *holder = sget(json_object_get(cur, "spec"), "holderIdentity");
 		if (cd_now() >= until) {
 			cd_err_set(err, CD_E_CONFLICT, OP,
 				   "apply set '%s' in namespace %s is being "

@@ -4,8 +4,9 @@
 --   cdhost --dry-run recipes/demo.lua --set namespace=team-a
 --
 -- It renders the demo web service (recipes/demo/k8s/app.yaml) for a
--- namespace and an image. Building the image natively and applying to the
--- local control plane come with the images and Kubernetes capabilities.
+-- namespace and an image, and applies it (`cdhost run`; `make demo` runs it
+-- against the local control plane). Building the image natively comes with
+-- the images capability.
 
 local args = cdhost.args
 local vars = {
@@ -21,4 +22,6 @@ cdhost.manifest.label(objects, { ["app.kubernetes.io/managed-by"] = "cdhost" },
 
 cdhost.log.info(("demo: %d objects for namespace %s, image %s")
   :format(#objects, vars.NAMESPACE, vars.IMAGE))
-cdhost.kube.apply(objects)
+-- An apply set: a later run deletes what the recipe no longer holds.
+cdhost.kube.apply(objects, { applyset = "demo", prune = true,
+                             namespace = vars.NAMESPACE })
