@@ -8,25 +8,30 @@ WERROR   ?= OFF
 JOBS     ?= $(shell nproc 2>/dev/null || echo 2)
 PREFIX   ?= /usr/local
 CTEST_ARGS ?=
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 60
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 # Everything the build and the unit/lua suites need (Debian package names).
 PKGS = build-essential cmake pkg-config ca-certificates python3 \
        liblua5.4-dev libyaml-dev libcurl4-openssl-dev libjansson-dev \
        libgit2-dev libssl-dev zlib1g-dev util-linux
+# `make fuzz` also needs clang and libFuzzer's runtime.
+FUZZ_PKGS = clang-14 libclang-rt-14-dev
 
 CDHOST = $(BUILD)/cdhost
 
-.PHONY: all build deps test demo demo-down install clean help
+.PHONY: all build deps fuzz-deps test fuzz demo demo-down install clean help
 
 all: build
 
 help:
-	@echo "make demo | test | deps | build | install | clean"
+	@echo "make demo | test | fuzz | deps | build | install | clean"
 	@echo "variables: BUILD=dir SANITIZE=ON WERROR=ON CTEST_ARGS='-L unit'"
+	@echo "           FUZZ_SECONDS=60 (per target) FUZZ_TARGETS='value_yaml status'"
 
-deps:
-	@missing=""; for p in $(PKGS); do \
+deps fuzz-deps:
+	@missing=""; for p in $(if $(filter fuzz-deps,$@),$(FUZZ_PKGS),$(PKGS)); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \
 	done; \
 	if [ -n "$$missing" ]; then \
@@ -45,6 +50,15 @@ test: deps
 	@$(MAKE) --no-print-directory build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) -LE bench $(CTEST_ARGS)
 
+# libFuzzer targets (tests/fuzz), built with clang, each fuzzed for
+# FUZZ_SECONDS; new corpus entries are merged into tests/fuzz/corpus.
+fuzz: deps fuzz-deps
+	@[ -f $(FUZZ_BUILD)/CMakeCache.txt ] || \
+	  cmake -S . -B $(FUZZ_BUILD) -DCMAKE_C_COMPILER=clang-14 -DCDHOST_FUZZ=ON
+	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target \
+	  $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+	FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_TARGETS)
+
 # The demo against a local control plane (tests/e2e/env/testenv, cached):
 # `make demo` applies recipes/demo.lua for real, `make demo-down` stops it.
 DEMO_ENV ?= /tmp/cdhost-demo-env
@@ -60,4 +74,4 @@ install: build
 	cmake --install $(BUILD) --prefix $(PREFIX)
 
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) $(FUZZ_BUILD)

@@ -43,6 +43,9 @@ int cd_parse_duration(const char *s, double *seconds, struct cd_err *err)
 	if (*p == '-')
 		return cd_err_set(err, CD_E_USAGE, "duration",
 				  "negative duration: %s", s);
+	/* strtod would skip white space and read a sign after it ("\n-1"). */
+	if (!isdigit((unsigned char)*p) && *p != '.')
+		goto bad;
 	errno = 0;
 	double plain = strtod(p, &end);
 	if (end != p && *end == '\0' && errno == 0 && isfinite(plain)) {
