@@ -16,6 +16,12 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PKGS = build-essential cmake pkg-config ca-certificates python3 \
        liblua5.4-dev libyaml-dev libcurl4-openssl-dev libjansson-dev \
        libgit2-dev libssl-dev zlib1g-dev util-linux
+# The e2e suites' servers and reference tools, installed here one after the
+# other so the test fixtures (which run in parallel) never race for the dpkg
+# lock: git and sshd for the git suite, then the registry suite's and the
+# test environment's own lists (registry, etcd, Go for the Kubernetes build,
+# skopeo, node for kubectl/helm, ...).
+E2E_PKGS = git openssh-server openssh-client
 # `make fuzz` also needs clang and libFuzzer's runtime.
 FUZZ_PKGS = clang-14 libclang-rt-14-dev
 
@@ -31,13 +37,16 @@ help:
 	@echo "           FUZZ_SECONDS=60 (per target) FUZZ_TARGETS='value_yaml status'"
 
 deps fuzz-deps:
-	@missing=""; for p in $(if $(filter fuzz-deps,$@),$(FUZZ_PKGS),$(PKGS)); do \
+	@missing=""; for p in $(if $(filter fuzz-deps,$@),$(FUZZ_PKGS),$(PKGS) $(E2E_PKGS)); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \
 	done; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \
 	  $(SUDO) apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+	@if [ $@ = deps ]; then \
+	  bash tests/e2e/registry/deps.sh && bash tests/e2e/env/testenv deps; \
 	fi
 
 $(BUILD)/CMakeCache.txt:
