@@ -184,8 +184,16 @@ static int cache_open(struct cache *c, const char *url,
 	rc = git_repository_open_bare(&c->repo, path);
 	if (rc != 0)
 		rc = git_repository_init(&c->repo, path, 1);
+	/* Anonymous (nothing in the cache's config) and without url.insteadOf:
+	 * the URL is exactly what the recipe named. (Skipping insteadOf also
+	 * avoids a pcre2 leak in libgit2 1.5's config lookup.) */
+	git_remote_create_options ro;
+	git_remote_create_options_init(&ro, GIT_REMOTE_CREATE_OPTIONS_VERSION);
+	ro.repository = c->repo;
+	ro.flags = GIT_REMOTE_CREATE_SKIP_INSTEADOF |
+		   GIT_REMOTE_CREATE_SKIP_DEFAULT_FETCHSPEC;
 	if (rc == 0)
-		rc = git_remote_create_anonymous(&c->remote, c->repo, url);
+		rc = git_remote_create_with_opts(&c->remote, url, &ro);
 	if (rc != 0)
 		return fail_git(err, "git", rc, &c->rs, "cannot open the cache of");
 	git_fetch_options_init(&c->fetch, GIT_FETCH_OPTIONS_VERSION);

@@ -109,12 +109,13 @@ int cd_libs_lock_read(const char *root, struct cd_libs *out,
 				   (char *)jstr(e, "sha256")};
 		if (!l.git || !l.ref || !l.commit || !l.sha256 ||
 		    strlen(l.sha256) != 64) {
+			cd_err_set(err, CD_E_INVALID, "lib",
+				   "%s: entry '%s' needs git, ref, commit and a "
+				   "64-hex sha256",
+				   CD_LIBS_LOCK, name);
 			json_decref(j);
 			cd_libs_free(out);
-			return cd_err_set(err, CD_E_INVALID, "lib",
-					  "%s: entry '%s' needs git, ref, "
-					  "commit and a 64-hex sha256",
-					  CD_LIBS_LOCK, name);
+			return -(int)CD_E_INVALID;
 		}
 		if (cd_libs_add(out, &l) != 0) {
 			json_decref(j);
@@ -259,7 +260,8 @@ int cd_libs_tree_hash(const char *dir, char out[CD_LIBS_HASH_HEX],
 		for (size_t i = 0; i < l.n; i++)
 			idx[i] = i;
 		sort_ctx = &l; /* single-threaded: the lib command, require */
-		qsort(idx, l.n, sizeof *idx, cmp_line);
+		if (l.n)
+			qsort(idx, l.n, sizeof *idx, cmp_line);
 		for (size_t i = 0; i < l.n; i++)
 			cd_sha256_update(&s, l.v[idx[i]], l.len[idx[i]]);
 		cd_sha256_final(&s, d);

@@ -8,6 +8,8 @@ STATE=${2:?usage: test_X.sh CDHOST STATEDIR}
 . "$STATE/env.sh"
 export XDG_CACHE_HOME=$WORK/cache HOME=$WORK/home
 mkdir -p "$HOME"
+# ASan builds: libgit2 1.5.1's own SSH known_hosts reader leaks (lsan.supp)
+export LSAN_OPTIONS="suppressions=$CDHOST_SRC/tests/e2e/git/lsan.supp:fast_unwind_on_malloc=0${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
 unset CDHOST_GIT_SSH_KEY CDHOST_KNOWN_HOSTS CDHOST_GIT_CREDENTIALS SSH_AUTH_SOCK
 export GIT_AUTHOR_NAME=tester GIT_AUTHOR_EMAIL=tester@example.com
 export GIT_COMMITTER_NAME=tester GIT_COMMITTER_EMAIL=tester@example.com

@@ -1,0 +1,213 @@
+/* core/git.c and core/gitlibs.c: paths, redaction, the tree hash (a vector
+ * computed independently in Python from docs/libraries.md), the lock file,
+ * and commits into a local bare repository (checked with libgit2 directly). */
+#include <git2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../../core/git.h"
+#include "../../core/gitlibs.h"
+#include "t.h"
+
+static char tmp[256];
+
+static void put(const char *rel, const char *data, int mode)
+{
+	char p[512];
+	snprintf(p, sizeof p, "%s/%s", tmp, rel);
+	FILE *f = fopen(p, "w");
+	fputs(data, f);
+	fclose(f);
+	chmod(p, (mode_t)mode);
+}
+
+static void paths(void)
+{
+	struct cd_err e;
+	static const char *const ok[] = {"a.yaml", "ns/kind-x.yaml", "a/b/c",
+					 ".hidden", "x..y"};
+	static const char *const bad[] = {"/etc/passwd", "../x", "a/../b", "a//b",
+					  "./a", ".git/config", "a/.GIT/x",
+					  "a\\b", "a/."};
+	for (size_t i = 0; i < sizeof ok / sizeof *ok; i++)
+		T_EQ_INT(cd_git_check_path(ok[i], 0, &e), 0);
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+		T_CHECK(cd_git_check_path(bad[i], 0, &e) != 0);
+		T_EQ_INT(e.code, CD_E_INVALID);
+	}
+	T_CHECK(cd_git_check_path("", 0, &e) != 0);
+	T_EQ_INT(cd_git_check_path("", 1, &e), 0);
+}
+
+static void redact(void)
+{
+	char b[256];
+	cd_git_redact("https://user:s3cret@git.example.com/a.git", b, sizeof b);
+	T_EQ_STR(b, "https://git.example.com/a.git");
+	cd_git_redact("ssh://git@host:2222/x.git", b, sizeof b);
+	T_EQ_STR(b, "ssh://host:2222/x.git");
+	cd_git_redact("git@host:team/x.git", b, sizeof b);
+	T_EQ_STR(b, "git@host:team/x.git");
+	cd_git_redact("/srv/a@b/x.git", b, sizeof b);
+	T_EQ_STR(b, "/srv/a@b/x.git");
+}
+
+static void tree_hash(void)
+{
+	struct cd_err e;
+	char h[CD_LIBS_HASH_HEX], p[512];
+	snprintf(p, sizeof p, "%s/lib", tmp);
+	mkdir(p, 0755);
+	T_EQ_INT(cd_libs_tree_hash(p, h, &e), 0); /* empty: sha256("") */
+	T_EQ_STR(h, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+	put("lib/a.txt", "A\n", 0644);
+	snprintf(p, sizeof p, "%s/lib/sub", tmp);
+	mkdir(p, 0755);
+	put("lib/sub/b.sh", "B\n", 0755);
+	put("lib/.hidden", "", 0644);
+	snprintf(p, sizeof p, "%s/lib/empty", tmp);
+	mkdir(p, 0755); /* empty directories do not count */
+	snprintf(p, sizeof p, "%s/lib", tmp);
+	T_EQ_INT(cd_libs_tree_hash(p, h, &e), 0);
+	T_EQ_STR(h, "4c91e024c4258aeec804b23e41f6ee0aa69ff588927bbac8fb2d104dc6b3c465");
+	put("lib/sub/b.sh", "B\n", 0644); /* the mode is part of the hash */
+	T_EQ_INT(cd_libs_tree_hash(p, h, &e), 0);
+	T_CHECK(strcmp(h, "4c91e024c4258aeec804b23e41f6ee0aa69ff588927bbac8fb2d104dc6b3c465") != 0);
+	char link[512];
+	snprintf(link, sizeof link, "%s/lib/link", tmp);
+	T_EQ_INT(symlink("/etc/passwd", link), 0);
+	T_CHECK(cd_libs_tree_hash(p, h, &e) != 0);
+	T_EQ_INT(e.code, CD_E_HASH_MISMATCH);
+	unlink(link);
+}
+
+static void lock_file(void)
+{
+	struct cd_err e;
+	struct cd_libs l = {0}, r = {0};
+	struct cd_lib a = {"acme.deploy", "git://h/x.git", "v1", "lib",
+			   "0123456789012345678901234567890123456789",
+			   "4c91e024c4258aeec804b23e41f6ee0aa69ff588927bbac8fb2d104dc6b3c465"};
+	T_EQ_INT(cd_libs_lock_read(tmp, &r, &e), 0); /* missing: empty */
+	T_EQ_INT(r.n, 0);
+	T_EQ_INT(cd_libs_add(&l, &a), 0);
+	a.name = "b";
+	a.path = NULL;
+	T_EQ_INT(cd_libs_add(&l, &a), 0);
+	T_EQ_INT(cd_libs_lock_write(tmp, &l, &e), 0);
+	T_EQ_INT(cd_libs_lock_read(tmp, &r, &e), 0);
+	T_EQ_INT(r.n, 2);
+	const struct cd_lib *x = cd_libs_find(&r, "acme.deploy");
+	T_CHECK(x && strcmp(x->path, "lib") == 0 && strcmp(x->ref, "v1") == 0);
+	x = cd_libs_find(&r, "b");
+	T_CHECK(x && x->path == NULL);
+	/* hash check against the lock: dir missing, then present and equal */
+	T_CHECK(cd_libs_check(tmp, &r, "nope", &e) != 0);
+	T_EQ_INT(e.code, CD_E_HASH_MISMATCH);
+	T_CHECK(strstr(e.msg, "'nope' has no entry") != NULL);
+	T_CHECK(cd_libs_check(tmp, &r, "b", &e) != 0);
+	T_CHECK(strstr(e.msg, "not vendored") != NULL);
+	cd_libs_free(&l);
+	cd_libs_free(&r);
+	put("cdhost.lock", "{\"version\":2,\"libs\":{}}", 0644);
+	T_CHECK(cd_libs_lock_read(tmp, &r, &e) != 0);
+	T_EQ_INT(e.code, CD_E_INVALID);
+	put("cdhost.lock", "{", 0644);
+	T_CHECK(cd_libs_lock_read(tmp, &r, &e) != 0);
+	T_EQ_INT(e.code, CD_E_INVALID);
+	put("cdhost.lock", "{\"version\":1,\"libs\":{\"x\":{\"git\":\"u\"}}}", 0644);
+	T_CHECK(cd_libs_lock_read(tmp, &r, &e) != 0);
+	T_CHECK(strstr(e.msg, "'x'") != NULL);
+}
+
+/* The file list at `path` on the branch of a bare repository. */
+static int tree_count(const char *repo, const char *branch)
+{
+	git_repository *r = NULL;
+	git_object *o = NULL;
+	char spec[256];
+	int n = -1;
+	snprintf(spec, sizeof spec, "refs/heads/%s^{tree}", branch);
+	if (git_repository_open_bare(&r, repo) == 0 &&
+	    git_revparse_single(&o, r, spec) == 0)
+		n = (int)git_tree_entrycount((git_tree *)o);
+	git_object_free(o);
+	git_repository_free(r);
+	return n;
+}
+
+static void commits(void)
+{
+	struct cd_err e;
+	struct cd_git_commit_result res;
+	char repo[512];
+	git_repository *r = NULL;
+	snprintf(repo, sizeof repo, "%s/remote.git", tmp);
+	T_EQ_INT(git_repository_init(&r, repo, 1), 0);
+	git_repository_free(r);
+	struct cd_git_file files[] = {{"ns/b.yaml", "b: 1\n", 5},
+				      {"ns/a.yaml", "a: 1\n", 5}};
+	struct cd_git_commit_opts o = {.repo = repo, .branch = "main",
+				       .path = "prod", .message = "m",
+				       .files = files, .nfiles = 2, .push = 1};
+	/* an empty repository: the first commit is a root commit */
+	T_EQ_INT(cd_git_commit(&o, &res, &e), 0);
+	T_CHECK(res.changed && res.pushed && res.attempts == 1);
+	T_EQ_INT(tree_count(repo, "main"), 1);
+	char first[CD_GIT_OID_HEX];
+	memcpy(first, res.commit, sizeof first);
+	T_EQ_INT(cd_git_commit(&o, &res, &e), 0); /* unchanged */
+	T_CHECK(!res.changed && !res.pushed && res.attempts == 0);
+	T_EQ_STR(res.commit, first);
+	o.branch = "env/prod"; /* missing branch, no base */
+	T_CHECK(cd_git_commit(&o, &res, &e) != 0);
+	T_EQ_INT(e.code, CD_E_NOT_FOUND);
+	o.base = "main"; /* same tree: the branch is created at main's tip */
+	T_EQ_INT(cd_git_commit(&o, &res, &e), 0);
+	T_CHECK(!res.changed && res.pushed);
+	T_EQ_STR(res.commit, first);
+	o.nfiles = 0; /* no files: path/ disappears */
+	o.branch = "main";
+	T_EQ_INT(cd_git_commit(&o, &res, &e), 0);
+	T_CHECK(res.changed);
+	T_EQ_INT(tree_count(repo, "main"), 0);
+	struct cd_git_file clash[] = {{"a", "x", 1}, {"a/b", "y", 1}};
+	o.files = clash;
+	o.nfiles = 2;
+	T_CHECK(cd_git_commit(&o, &res, &e) != 0);
+	T_EQ_INT(e.code, CD_E_INVALID);
+	char out[CD_GIT_OID_HEX];
+	T_CHECK(cd_git_resolve(repo, "no-such-tag", NULL, out, &e) != 0);
+	T_EQ_INT(e.code, CD_E_NOT_FOUND);
+	T_EQ_INT(cd_git_resolve(repo, "env/prod", NULL, out, &e), 0);
+	T_EQ_STR(out, first);
+	char dir[512];
+	snprintf(dir, sizeof dir, "%s/export", tmp);
+	T_CHECK(cd_git_export(repo, first, "nope", NULL, dir, &e) != 0);
+	T_EQ_INT(e.code, CD_E_NOT_FOUND);
+	T_EQ_INT(cd_git_export(repo, first, "prod", NULL, dir, &e), 0);
+	snprintf(dir, sizeof dir, "%s/export/ns/a.yaml", tmp);
+	T_EQ_INT(access(dir, F_OK), 0);
+}
+
+int main(void)
+{
+	snprintf(tmp, sizeof tmp, "/tmp/cdhost-test-git.XXXXXX");
+	if (!mkdtemp(tmp))
+		return 1;
+	setenv("XDG_CACHE_HOME", tmp, 1);
+	git_libgit2_init();
+	T_RUN(paths);
+	T_RUN(redact);
+	T_RUN(tree_hash);
+	T_RUN(lock_file);
+	T_RUN(commits);
+	char cmd[300];
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp);
+	if (system(cmd) != 0)
+		fprintf(stderr, "could not remove %s\n", tmp);
+	git_libgit2_shutdown();
+	return T_DONE();
+}
