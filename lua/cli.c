@@ -38,11 +38,11 @@ static const struct command {
 	 cmd_recipe, 1, NULL},
 	{"build", "cdhost [flags] build RECIPE [--file-output F]",
 	 "build and push the recipe's images only; write the artifacts file",
-	 cmd_later, 1, "image building"},
+	 cmd_recipe, 1, NULL},
 	{"deploy", "cdhost [flags] deploy RECIPE -a F|-",
 	 "deploy pre-built artifacts (Skaffold's --build-artifacts); builds "
 	 "nothing",
-	 cmd_later, 1, "deploying to a cluster"},
+	 cmd_recipe, 1, NULL},
 	{"diff", "cdhost [flags] diff RECIPE",
 	 "server-side dry-run diff against the live cluster (exit 1 = "
 	 "differences)",
@@ -391,7 +391,8 @@ static int cmd_recipe(struct cd_cli *cli)
 	c->mode = CD_MODE_RUN;
 	if (strcmp(cli->command, "render") == 0 || cli->dry_run)
 		c->mode = CD_MODE_RENDER;
-	if (strcmp(cli->command, "diff") == 0 || strcmp(cli->command, "delete") == 0)
+	if (strcmp(cli->command, "diff") == 0 || strcmp(cli->command, "delete") == 0 ||
+	    strcmp(cli->command, "build") == 0 || strcmp(cli->command, "deploy") == 0)
 		c->mode = cd_mode_from_name(cli->command);
 	if (strcmp(cli->command, "check") == 0) {
 		c->mode = CD_MODE_RENDER;

@@ -12,11 +12,7 @@
 static const struct {
 	const char *module, *name, *what;
 } planned[] = {
-	{"image", "build", "image building"},
 	{"tag", "git", "image tagging"},
-	{"tag", "input_digest", "image tagging"},
-	{"tag", "datetime", "image tagging"},
-	{"tag", "template", "image tagging"},
 	{"tag", "sha256", "image tagging"},
 	{"registry", "resolve", "the registry client"},
 	{"registry", "exists", "the registry client"},
@@ -144,6 +140,7 @@ int cd_host_open(lua_State *L)
 	cd_l_log_register(L, t);
 	cd_l_kube_register(L, t);
 	cd_l_registry_register(L, t);
+	cd_l_image_register(L, t);
 	cd_l_rollout_register(L, t);
 	cd_l_manifest_register(L, t);
 	cd_l_git_register(L, t);

@@ -11,6 +11,8 @@
 
 #include "../core/ctx.h"
 
+struct cd_registry;
+
 int cd_host_open(lua_State *L);
 
 /* Per-module registration, one per binding file (lua/l_<module>.c). Each
@@ -20,6 +22,13 @@ void cd_l_log_register(lua_State *L, int t);
 void cd_l_kube_register(lua_State *L, int t);
 /* cdhost.registry (lua/l_registry.c). */
 void cd_l_registry_register(lua_State *L, int t);
+/* The run's registry client (created on first use; raises on failure). */
+struct cd_registry *cd_l_registry_client(lua_State *L, const char *op);
+/* cdhost.image.build, cdhost.tag (lua/l_image.c). */
+void cd_l_image_register(lua_State *L, int t);
+/* Writes --file-output (build/run mode) once the recipe has succeeded.
+ * 0, or -1 on a write error (reported). */
+int cd_l_image_flush(lua_State *L);
 /* Writes what render mode rendered to stdout (call once the recipe has
  * succeeded; on failure nothing is printed). 0, or -1 on a write error. */
 int cd_l_kube_flush(lua_State *L);

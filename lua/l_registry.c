@@ -38,7 +38,7 @@ static int client_gc(lua_State *L)
 	return 0;
 }
 
-static struct cd_registry *client(lua_State *L, const char *op)
+struct cd_registry *cd_l_registry_client(lua_State *L, const char *op)
 {
 	struct cd_err err;
 	if (lua_getfield(L, LUA_REGISTRYINDEX, CLIENT_KEY) == LUA_TUSERDATA) {
@@ -126,7 +126,7 @@ static int l_resolve(lua_State *L)
 	struct cd_desc d;
 	struct cd_err err;
 	check_ref(L, 1, "registry.resolve", &ref);
-	struct cd_registry *r = client(L, "registry.resolve");
+	struct cd_registry *r = cd_l_registry_client(L, "registry.resolve");
 	if (cd_registry_resolve(r, &ref, &d, &err) != 0)
 		return read_failed(L, &err, "registry.resolve");
 	push_desc(L, &ref, &d);
@@ -139,7 +139,7 @@ static int l_exists(lua_State *L)
 	struct cd_desc d;
 	struct cd_err err;
 	check_ref(L, 1, "registry.exists", &ref);
-	struct cd_registry *r = client(L, "registry.exists");
+	struct cd_registry *r = cd_l_registry_client(L, "registry.exists");
 	int rc = cd_registry_manifest_head(r, &ref, &d, &err);
 	if (rc < 0)
 		return read_failed(L, &err, "registry.exists");
@@ -172,7 +172,7 @@ static int l_copy(lua_State *L)
 		lua_setfield(L, -2, "copied");
 		return 1;
 	}
-	struct cd_registry *r = client(L, "registry.copy");
+	struct cd_registry *r = cd_l_registry_client(L, "registry.copy");
 	if (cd_registry_copy(r, &src, &dst, &d, &err) != 0)
 		return raise(L, &err, "registry.copy");
 	if (!dst.tag_given && !dst.digest[0])
@@ -201,7 +201,7 @@ static int l_tags(lua_State *L)
 				     "takes a repository without tag or digest, "
 				     "got \"%s\"",
 				     lua_tostring(L, 1));
-	struct cd_registry *r = client(L, "registry.tags");
+	struct cd_registry *r = cd_l_registry_client(L, "registry.tags");
 	struct cd_lptr *box = cd_lptr_push(L, NULL, free_tags);
 	if (cd_registry_tags(r, &ref, &tags, &n, &err) != 0)
 		return read_failed(L, &err, "registry.tags");

@@ -244,6 +244,8 @@ int cd_run_recipe(struct cd_cli *cli)
 	exit_code = exit_code_of(&sb, L, status);
 	if (exit_code == 0 && cd_l_kube_flush(L) != 0)
 		exit_code = 1; /* reported as a stdout write error below */
+	if (exit_code == 0 && cd_l_image_flush(L) != 0)
+		exit_code = 1;
 	if (atomic_load(&sb.tripped))
 		cd_sandbox_push_trip(L); /* from the C record: the trip wins */
 	if (status != LUA_OK || atomic_load(&sb.tripped))

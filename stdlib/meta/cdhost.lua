@@ -246,6 +246,15 @@ function cdhost.kube.list(ref, opts) end
 ---@return boolean
 function cdhost.kube.delete(ref, opts) end
 
+--- Watches a kind: an iterator of {type = "ADDED"|"MODIFIED"|"DELETED",
+--- object = ...}; the objects that exist come first as ADDED; the loop ends
+--- at the timeout (default 60 s). Re-lists by itself when the server says
+--- the resourceVersion is too old.
+---@param ref {apiVersion: string, kind: string, namespace?: string, selector?: string}
+---@param opts? cdhost.kube.opts|{selector?: string, timeout?: string|number}
+---@return fun(): {type: string, object: table}?
+function cdhost.kube.watch(ref, opts) end
+
 
 cdhost.rollout = {}
 ---@class cdhost.rollout.result
@@ -341,5 +350,54 @@ cdhost.git = {}
 ---@param opts cdhost.git.commit_opts
 ---@return cdhost.git.result
 function cdhost.git.commit(opts) end
+
+-- ---- images (lua/l_image.c, docs/images.md) ----
+
+cdhost.image = {}
+cdhost.tag = {}
+
+---@class cdhost.image.layer
+---@field from string    file or directory, relative to the project root
+---@field to string      absolute path in the image ("/app"; a trailing "/" puts a file inside)
+---@field mode? string   files' mode, octal ("0755"); default 0755 if executable else 0644
+---@field exclude? string[]  .dockerignore patterns relative to `from`
+
+---@class cdhost.tag.policy
+---@field policy "input_digest"|"datetime"|"template"
+
+---@class cdhost.image.spec
+---@field name string          repository; --default-repo rewrites it as Skaffold does
+---@field builder? "native"    only the native builder so far
+---@field base string          an image reference or "scratch"
+---@field layers? cdhost.image.layer[]
+---@field entrypoint? string|string[]  (clears the base's cmd unless cmd is given)
+---@field cmd? string|string[]
+---@field env? table<string, string>
+---@field workdir? string
+---@field user? string
+---@field labels? table<string, string>
+---@field ports? string[]      "8080" or "53/udp"
+---@field platforms? string[]  "linux/amd64"; default: every platform of an index base (scratch: linux/amd64)
+---@field tag? string|cdhost.tag.policy  default: tag.input_digest()
+
+--- Builds and pushes an image (run/build mode; skipped with "Found. Tagging"
+--- when name:tag already holds the same inputs), computes the tag in render
+--- mode (digest when the tag exists, unless --offline), or takes the artifact
+--- from -a F in deploy mode.
+---@param spec cdhost.image.spec
+---@return cdhost.artifact
+function cdhost.image.build(spec) end
+
+--- The tag is the sha256 (64 hex) of the build's inputs.
+---@return cdhost.tag.policy
+function cdhost.tag.input_digest() end
+--- The tag is the build time in UTC, formatted with strftime (default "%Y%m%d-%H%M%S").
+---@param fmt? string
+---@return cdhost.tag.policy
+function cdhost.tag.datetime(fmt) end
+--- The tag from a template: {{input}} (input digest), {{datetime}}.
+---@param template string
+---@return cdhost.tag.policy
+function cdhost.tag.template(template) end
 
 return cdhost

@@ -1,0 +1,30 @@
+/* core/tag.h — image tag policies (SPEC section 4) and the --default-repo
+ * rewrite. Tags are sanitized to the OCI grammar
+ * [A-Za-z0-9_][A-Za-z0-9._-]{0,127}. See docs/internals/image.md. */
+#ifndef CD_TAG_H
+#define CD_TAG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+
+#define CD_TAG_MAX 129
+
+/* Anything else than [A-Za-z0-9._-] becomes '-', a leading '.' or '-'
+ * becomes '_', cut to 128; invalid when nothing is left. */
+int cd_tag_sanitize(const char *in, char *out, struct cd_err *err);
+/* strftime(fmt) of t in UTC ("%Y%m%d-%H%M%S" when fmt is NULL). */
+int cd_tag_datetime(const char *fmt, int64_t t, char *out, size_t n,
+		    struct cd_err *err);
+/* Expands {{input}} (input digest hex), {{datetime}}; other names are
+ * invalid. */
+int cd_tag_template(const char *tpl, const char *input_hex,
+		    const char *datetime, char *out, size_t n,
+		    struct cd_err *err);
+/* Skaffold's rewrite: name unchanged when it starts with repo, else
+ * repo + "/" + name with [/._:@] replaced by '_'. */
+int cd_tag_default_repo(const char *repo, const char *name, char *out,
+			size_t n, struct cd_err *err);
+
+#endif

@@ -1,0 +1,557 @@
+/* cdhost.image.build (core/image.c) and the artifacts file of
+ * `cdhost build --file-output` / `cdhost deploy -a` (core/artifacts.c).
+ *
+ * The mode decides (core/mode.c, CD_EFFECT_IMAGE_BUILD): run/build build and
+ * push (skipped when name:tag exists with the same input digest), render
+ * computes the tag and looks the digest up unless --offline, deploy takes
+ * the artifact from -a F. Strings of the spec table are anchored in a Lua
+ * table while C holds them; C allocations live in userdata boxes. */
+#include <lauxlib.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../core/artifacts.h"
+#include "../core/fs.h"
+#include "../core/image.h"
+#include "../core/mem.h"
+#include "../core/tag.h"
+#include "host.h"
+#include "lbuf.h"
+#include "lerr.h"
+#include "sandbox.h"
+#include "value.h"
+
+#define OP "image.build"
+static const char BUILT_KEY[] = "cdhost.image.built";
+
+struct job {
+	struct cd_layer *layers;
+	size_t nlayers;
+	struct cd_ignore ignore;
+};
+
+static void job_free(void *p)
+{
+	struct job *j = p;
+	for (size_t i = 0; i < j->nlayers; i++)
+		cd_layer_free(&j->layers[i]);
+	cd_free(j->layers);
+	cd_ignore_free(&j->ignore);
+	cd_free(j);
+}
+
+/* A string field of the table at t anchored in the anchor table (index a):
+ * numbers are converted; NULL when absent. */
+static const char *anchored(lua_State *L, int a, int idx)
+{
+	if (lua_isnil(L, idx))
+		return NULL;
+	if (!lua_isstring(L, idx))
+		return NULL;
+	lua_pushvalue(L, idx);
+	const char *s = lua_tostring(L, -1);
+	lua_rawseti(L, a, (lua_Integer)lua_rawlen(L, a) + 1);
+	return s;
+}
+
+static const char *opt_str(lua_State *L, int t, int a, const char *k)
+{
+	int ty = lua_getfield(L, t, k);
+	const char *s = anchored(L, a, -1);
+	if (ty != LUA_TNIL && !s)
+		cd_lerr_raise(L, CD_E_INVALID, OP, "`%s` must be a string", k);
+	lua_pop(L, 1);
+	return s;
+}
+
+/* A list of strings (or one string) at field k. */
+static const char **str_list(lua_State *L, int t, int a, const char *k,
+			     size_t *n, int *given)
+{
+	const char **v = NULL;
+	*n = 0;
+	int ty = lua_getfield(L, t, k);
+	*given = ty != LUA_TNIL;
+	if (ty == LUA_TSTRING) {
+		v = lua_newuserdatauv(L, sizeof *v, 0);
+		lua_rawseti(L, a, (lua_Integer)lua_rawlen(L, a) + 1);
+		v[0] = anchored(L, a, -1);
+		*n = 1;
+	} else if (ty == LUA_TTABLE) {
+		size_t len = lua_rawlen(L, -1);
+		v = lua_newuserdatauv(L, (len + 1) * sizeof *v, 0);
+		lua_rawseti(L, a, (lua_Integer)lua_rawlen(L, a) + 1);
+		for (size_t i = 0; i < len; i++) {
+			lua_rawgeti(L, -1, (lua_Integer)i + 1);
+			v[i] = anchored(L, a, -1);
+			if (!v[i])
+				cd_lerr_raise(L, CD_E_INVALID, OP,
+					      "`%s[%zu]` must be a string", k,
+					      i + 1);
+			lua_pop(L, 1);
+		}
+		*n = len;
+	} else if (ty != LUA_TNIL) {
+		cd_lerr_raise(L, CD_E_INVALID, OP,
+			      "`%s` must be a string or a list of strings", k);
+	}
+	lua_pop(L, 1);
+	return v;
+}
+
+static int cmp_kv(const void *x, const void *y)
+{
+	return strcmp(((const struct cd_kv *)x)->k, ((const struct cd_kv *)y)->k);
+}
+
+/* A map of strings at field k, sorted by key. */
+static struct cd_kv *kv_map(lua_State *L, int t, int a, const char *k, size_t *n)
+{
+	struct cd_kv *v = NULL;
+	size_t len = 0;
+	*n = 0;
+	int ty = lua_getfield(L, t, k);
+	if (ty == LUA_TNIL) {
+		lua_pop(L, 1);
+		return NULL;
+	}
+	if (ty != LUA_TTABLE)
+		cd_lerr_raise(L, CD_E_INVALID, OP, "`%s` must be a map", k);
+	lua_pushnil(L);
+	while (lua_next(L, -2)) {
+		len++;
+		lua_pop(L, 1);
+	}
+	v = lua_newuserdatauv(L, (len + 1) * sizeof *v, 0);
+	lua_rawseti(L, a, (lua_Integer)lua_rawlen(L, a) + 1);
+	lua_pushnil(L);
+	while (lua_next(L, -2)) {
+		if (lua_type(L, -2) != LUA_TSTRING || !lua_isstring(L, -1))
+			cd_lerr_raise(L, CD_E_INVALID, OP,
+				      "`%s` must map strings to strings", k);
+		v[*n].k = anchored(L, a, -2);
+		v[*n].v = anchored(L, a, -1);
+		(*n)++;
+		lua_pop(L, 1);
+	}
+	lua_pop(L, 1);
+	qsort(v, *n, sizeof *v, cmp_kv);
+	return v;
+}
+
+static uint64_t source_date_epoch(void)
+{
+	const char *s = getenv("SOURCE_DATE_EPOCH");
+	char *end;
+	unsigned long long v = s ? strtoull(s, &end, 10) : 0;
+	return s && *s && !*end ? v : 0;
+}
+
+static int layer_mode(lua_State *L, int idx, size_t i)
+{
+	if (lua_isnil(L, idx))
+		return -1;
+	if (lua_isinteger(L, idx))
+		return (int)(lua_tointeger(L, idx) & 07777);
+	const char *s = lua_tostring(L, idx);
+	char *end;
+	long v = s ? strtol(s, &end, 8) : -1;
+	if (!s || !*s || *end || v < 0 || v > 07777)
+		cd_lerr_raise(L, CD_E_INVALID, OP,
+			      "bad layer spec: layers[%zu].mode must be an "
+			      "octal string such as \"0755\"",
+			      i);
+	return (int)v;
+}
+
+static void scan_layers(lua_State *L, int t, int a, struct job *j,
+			uint64_t mtime)
+{
+	struct cd_sandbox *sb = cd_sandbox_get(L);
+	struct cd_err err;
+	char *text = NULL;
+	size_t len = 0;
+	int ex = cd_fs_exists(sb->ctx->root, ".dockerignore", &err);
+	if (ex > 0 && cd_fs_read(sb->ctx->root, ".dockerignore", 0, &text, &len, &err) != 0)
+		cd_lerr_raise_err(L, &err);
+	int prc = cd_ignore_parse(text, &j->ignore, &err);
+	cd_free(text);
+	if (prc != 0)
+		cd_lerr_raise_err(L, &err);
+	if (lua_getfield(L, t, "layers") == LUA_TNIL) {
+		lua_pop(L, 1);
+		return;
+	}
+	if (!lua_istable(L, -1))
+		cd_lerr_raise(L, CD_E_INVALID, OP,
+			      "bad layer spec: `layers` must be a list");
+	size_t n = lua_rawlen(L, -1);
+	j->layers = cd_calloc(n + 1, sizeof *j->layers);
+	if (!j->layers)
+		cd_lerr_raise(L, CD_E_NOMEM, OP, "out of memory");
+	for (size_t i = 0; i < n; i++) {
+		struct cd_layer_spec sp = {0};
+		int given;
+		lua_rawgeti(L, -1, (lua_Integer)i + 1);
+		if (!lua_istable(L, -1))
+			cd_lerr_raise(L, CD_E_INVALID, OP,
+				      "bad layer spec: layers[%zu] must be a "
+				      "table {from=, to=}",
+				      i + 1);
+		int lt = lua_gettop(L);
+		sp.from = opt_str(L, lt, a, "from");
+		sp.to = opt_str(L, lt, a, "to");
+		lua_getfield(L, lt, "mode");
+		sp.mode = layer_mode(L, -1, i + 1);
+		lua_pop(L, 1);
+		sp.exclude = str_list(L, lt, a, "exclude", &sp.nexclude, &given);
+		if (cd_layer_scan(sb->ctx->root, &sp, &j->ignore, mtime,
+				  &j->layers[i], &err) != 0) {
+			cd_err_wrap(&err, "layers[%zu]", i + 1);
+			snprintf(err.op, sizeof err.op, "%s", OP);
+			cd_lerr_raise_err(L, &err);
+		}
+		j->nlayers = i + 1;
+		lua_pop(L, 1);
+	}
+	lua_pop(L, 1);
+}
+
+/* The tag from the `tag` field: a string, or a policy table from
+ * cdhost.tag.*; input_digest when absent. */
+static void resolve_tag(lua_State *L, int t, const char *input, char *out)
+{
+	char raw[512], dt[128];
+	struct cd_err err;
+	const char *hex = input + 7;
+	int ty = lua_getfield(L, t, "tag");
+	if (ty == LUA_TNIL) {
+		snprintf(raw, sizeof raw, "%s", hex);
+	} else if (ty == LUA_TSTRING) {
+		snprintf(raw, sizeof raw, "%s", lua_tostring(L, -1));
+	} else if (ty == LUA_TTABLE) {
+		lua_getfield(L, -1, "policy");
+		const char *p = lua_tostring(L, -1);
+		lua_getfield(L, -2, "format");
+		const char *fmt = lua_tostring(L, -1);
+		lua_getfield(L, -3, "template");
+		const char *tpl = lua_tostring(L, -1);
+		int rc = cd_tag_datetime(fmt, (int64_t)time(NULL), dt, sizeof dt, &err);
+		if (rc == 0 && p && strcmp(p, "input_digest") == 0)
+			snprintf(raw, sizeof raw, "%s", hex);
+		else if (rc == 0 && p && strcmp(p, "datetime") == 0)
+			snprintf(raw, sizeof raw, "%s", dt);
+		else if (rc == 0 && p && strcmp(p, "template") == 0 && tpl)
+			rc = cd_tag_template(tpl, hex, dt, raw, sizeof raw, &err);
+		else if (rc == 0)
+			rc = cd_err_set(&err, CD_E_INVALID, OP,
+					"`tag` must be a string or a "
+					"cdhost.tag policy");
+		if (rc != 0)
+			cd_lerr_raise_err(L, &err);
+		lua_pop(L, 3);
+	} else {
+		cd_lerr_raise(L, CD_E_INVALID, OP,
+			      "`tag` must be a string or a cdhost.tag policy");
+	}
+	lua_pop(L, 1);
+	if (cd_tag_sanitize(raw, out, &err) != 0)
+		cd_lerr_raise_err(L, &err);
+}
+
+static void push_artifact(lua_State *L, const char *name, const char *tag,
+			  const char *digest, int pushed)
+{
+	char ref[1024];
+	cd_value_new(L, CD_VALUE_MAP);
+	lua_pushstring(L, name);
+	lua_setfield(L, -2, "name");
+	lua_pushstring(L, tag);
+	lua_setfield(L, -2, "tag");
+	snprintf(ref, sizeof ref, "%s:%s%s%s", name, tag, *digest ? "@" : "",
+		 digest);
+	if (*digest) {
+		lua_pushstring(L, digest);
+		lua_setfield(L, -2, "digest");
+	}
+	lua_pushstring(L, ref);
+	lua_setfield(L, -2, "ref");
+	lua_pushstring(L, "native");
+	lua_setfield(L, -2, "builder");
+	lua_pushboolean(L, pushed);
+	lua_setfield(L, -2, "pushed");
+}
+
+/* Records name -> ref for --file-output. */
+static void record(lua_State *L, const char *name, const char *ref)
+{
+	if (lua_getfield(L, LUA_REGISTRYINDEX, BUILT_KEY) != LUA_TTABLE) {
+		lua_pop(L, 1);
+		lua_newtable(L);
+		lua_pushvalue(L, -1);
+		lua_setfield(L, LUA_REGISTRYINDEX, BUILT_KEY);
+	}
+	lua_createtable(L, 2, 0);
+	lua_pushstring(L, name);
+	lua_rawseti(L, -2, 1);
+	lua_pushstring(L, ref);
+	lua_rawseti(L, -2, 2);
+	lua_rawseti(L, -2, (lua_Integer)lua_rawlen(L, -2) + 1);
+	lua_pop(L, 1);
+}
+
+static void free_artifacts(void *p)
+{
+	cd_artifacts_free(p);
+	cd_free(p);
+}
+
+/* deploy mode: the artifact from -a F (- = stdin). */
+static int from_artifacts(lua_State *L, const char *name)
+{
+	struct cd_ctx *ctx = cd_sandbox_get(L)->ctx;
+	struct cd_err err;
+	struct cd_ref ref;
+	char *data = NULL;
+	size_t len = 0;
+	const char *f = ctx->build_artifacts;
+	if (!f)
+		return cd_lerr_raise(L, CD_E_USAGE, OP,
+				     "deploy mode needs the artifacts file: "
+				     "-a F (or - for stdin)");
+	struct cd_lptr *box = cd_lptr_push(L, cd_calloc(1, sizeof(struct cd_artifacts)),
+					   free_artifacts);
+	if (!box->ptr)
+		return cd_lerr_raise(L, CD_E_NOMEM, OP, "out of memory");
+	int rc = strcmp(f, "-") == 0
+			 ? cd_fs_read_path("/dev/stdin", 0, &data, &len, &err)
+			 : cd_fs_read_path(f, 0, &data, &len, &err);
+	if (rc == 0)
+		rc = cd_artifacts_parse(data, len, box->ptr, &err);
+	cd_free(data);
+	if (rc != 0) {
+		cd_err_wrap(&err, "artifacts file %s", f);
+		snprintf(err.op, sizeof err.op, "%s", OP);
+		return cd_lerr_raise_err(L, &err);
+	}
+	const struct cd_artifact *a = cd_artifacts_find(box->ptr, name);
+	if (!a)
+		return cd_lerr_raise(L, CD_E_NOT_FOUND, OP,
+				     "no artifact for %s in %s", name, f);
+	if (cd_ref_parse(a->tag, &ref, &err) != 0) {
+		cd_err_wrap(&err, "artifacts file %s: %s", f, name);
+		return cd_lerr_raise_err(L, &err);
+	}
+	char full[600];
+	cd_ref_name(&ref, full, sizeof full);
+	push_artifact(L, name, ref.tag, ref.digest, 0);
+	lua_pushstring(L, a->tag);
+	lua_setfield(L, -2, "ref"); /* as written (Skaffold's form kept) */
+	return 1;
+}
+
+/* render mode: the digest if the tag exists (unless --offline). */
+static void plan_digest(lua_State *L, const char *name, const char *tag,
+			char *digest)
+{
+	struct cd_ctx *ctx = cd_sandbox_get(L)->ctx;
+	struct cd_err err;
+	struct cd_ref ref;
+	struct cd_desc d;
+	char full[800];
+	digest[0] = '\0';
+	if (ctx->offline)
+		return;
+	snprintf(full, sizeof full, "%s:%s", name, tag);
+	if (cd_ref_parse(full, &ref, &err) != 0)
+		cd_lerr_raise_err(L, &err);
+	int rc = cd_registry_manifest_head(cd_l_registry_client(L, OP), &ref, &d, &err);
+	if (rc == 1)
+		snprintf(digest, CD_DIGEST_MAX, "%s", d.digest);
+	else if (rc < 0)
+		cd_report_log(ctx->report, CD_LOG_WARN, "render",
+			      "%s: digest unknown: %s", full, err.msg);
+}
+
+static int l_build(lua_State *L)
+{
+	struct cd_sandbox *sb = cd_sandbox_get(L);
+	struct cd_ctx *ctx = sb->ctx;
+	struct cd_image_spec s;
+	struct cd_err err;
+	char name[600], tag[CD_TAG_MAX], input[CD_DIGEST_MAX];
+	int given;
+	luaL_checktype(L, 1, LUA_TTABLE);
+	lua_settop(L, 1);
+	lua_newtable(L); /* 2: anchor */
+	memset(&s, 0, sizeof s);
+	const char *raw = opt_str(L, 1, 2, "name");
+	if (!raw || !*raw)
+		return cd_lerr_raise(L, CD_E_INVALID, OP, "`name` is required");
+	const char *builder = opt_str(L, 1, 2, "builder");
+	if (builder && strcmp(builder, "native") != 0)
+		return cd_lerr_raise(L, CD_E_USAGE, OP,
+				     "builder \"%s\" is not implemented yet "
+				     "(only \"native\"; see docs/roadmap.md)",
+				     builder);
+	if (cd_tag_default_repo(ctx->default_repo, raw, name, sizeof name, &err) != 0)
+		return cd_lerr_raise_err(L, &err);
+	if (ctx->mode == CD_MODE_DEPLOY ||
+	    cd_mode_effect(ctx->mode, CD_EFFECT_IMAGE_BUILD) == CD_ACT_ARTIFACT)
+		return from_artifacts(L, name);
+	s.name = name;
+	s.base = opt_str(L, 1, 2, "base");
+	if (!s.base)
+		return cd_lerr_raise(L, CD_E_INVALID, OP,
+				     "`base` is required for the native "
+				     "builder (an image or \"scratch\")");
+	s.platforms = str_list(L, 1, 2, "platforms", &s.nplatforms, &given);
+	struct cd_image_config *c = &s.config;
+	c->entrypoint = str_list(L, 1, 2, "entrypoint", &c->nentrypoint, &c->set_entrypoint);
+	c->cmd = str_list(L, 1, 2, "cmd", &c->ncmd, &c->set_cmd);
+	c->env = kv_map(L, 1, 2, "env", &c->nenv);
+	c->labels = kv_map(L, 1, 2, "labels", &c->nlabels);
+	c->ports = str_list(L, 1, 2, "ports", &c->nports, &given);
+	c->workdir = opt_str(L, 1, 2, "workdir");
+	c->user = opt_str(L, 1, 2, "user");
+	c->created = source_date_epoch();
+	struct cd_lptr *box = cd_lptr_push(L, cd_calloc(1, sizeof(struct job)), job_free);
+	if (!box->ptr)
+		return cd_lerr_raise(L, CD_E_NOMEM, OP, "out of memory");
+	struct job *j = box->ptr;
+	scan_layers(L, 1, 2, j, c->created);
+	s.layers = j->layers;
+	s.nlayers = j->nlayers;
+	if (cd_image_input_digest(&s, "native", input, &err) != 0)
+		return cd_lerr_raise_err(L, &err);
+	s.input_digest = input;
+	/* the label the registry-side check and users can see */
+	struct cd_kv *labels = lua_newuserdatauv(L, (c->nlabels + 1) * sizeof *labels, 0);
+	memcpy(labels, c->labels, c->nlabels * sizeof *labels);
+	labels[c->nlabels].k = CD_IMAGE_LABEL_INPUT;
+	labels[c->nlabels].v = input;
+	c->labels = labels;
+	c->nlabels++;
+	resolve_tag(L, 1, input, tag);
+	s.tag = tag;
+
+	enum cd_action act = cd_mode_effect(ctx->mode, CD_EFFECT_IMAGE_BUILD);
+	if (act != CD_ACT_DO) {
+		char digest[CD_DIGEST_MAX];
+		plan_digest(L, name, tag, digest);
+		ctx->stats.skipped++;
+		cd_report_log(ctx->report, CD_LOG_INFO, "build",
+			      "image.build: would build %s:%s (%s mode)%s%s",
+			      name, tag, cd_mode_name(ctx->mode),
+			      *digest ? "; exists as " : "", digest);
+		push_artifact(L, name, tag, digest, 0);
+		return 1;
+	}
+	struct cd_image_result res;
+	struct cd_registry *r = cd_l_registry_client(L, OP);
+	unsigned long up0 = r->stats.uploaded;
+	if (cd_image_build(r, &s, &res, &err) != 0) {
+		snprintf(err.op, sizeof err.op, "%s", OP);
+		return cd_lerr_raise_err(L, &err);
+	}
+	if (res.found)
+		cd_report_log(ctx->report, CD_LOG_INFO, "build",
+			      "%s:%s: Found. Tagging (same inputs, nothing "
+			      "built or pushed)", name, tag);
+	else
+		cd_report_log(ctx->report, CD_LOG_INFO, "push",
+			      "%s: built and pushed (%lu blobs uploaded)",
+			      res.ref, r->stats.uploaded - up0);
+	record(L, name, res.ref);
+	push_artifact(L, name, tag, res.digest, res.pushed);
+	return 1;
+}
+
+int cd_l_image_flush(lua_State *L)
+{
+	struct cd_ctx *ctx = cd_sandbox_get(L)->ctx;
+	struct cd_artifacts a = {0};
+	struct cd_buf out = CD_BUF_INIT;
+	int rc = -1;
+	if (!ctx->file_output || !cd_mode_writes(ctx->mode) ||
+	    ctx->mode == CD_MODE_DEPLOY)
+		return 0;
+	if (lua_getfield(L, LUA_REGISTRYINDEX, BUILT_KEY) == LUA_TTABLE) {
+		for (lua_Integer i = 1; i <= (lua_Integer)lua_rawlen(L, -1); i++) {
+			lua_rawgeti(L, -1, i);
+			lua_rawgeti(L, -1, 1);
+			lua_rawgeti(L, -2, 2);
+			int bad = cd_artifacts_add(&a, lua_tostring(L, -2),
+						   lua_tostring(L, -1));
+			lua_pop(L, 3);
+			if (bad)
+				goto done;
+		}
+	}
+	lua_pop(L, 1);
+	if (cd_artifacts_write(&a, &out) != 0)
+		goto done;
+	if (strcmp(ctx->file_output, "-") == 0) {
+		rc = fwrite(out.data, 1, out.len, stdout) == out.len &&
+				     fflush(stdout) == 0 ? 0 : -1;
+	} else {
+		FILE *f = fopen(ctx->file_output, "we");
+		rc = f && fwrite(out.data, 1, out.len, f) == out.len ? 0 : -1;
+		if (f && fclose(f) != 0)
+			rc = -1;
+		if (rc != 0)
+			cd_report_log(ctx->report, CD_LOG_ERROR, "build",
+				      "cannot write the artifacts file %s [io]",
+				      ctx->file_output);
+	}
+done:
+	cd_buf_free(&out);
+	cd_artifacts_free(&a);
+	return rc;
+}
+
+/* ---- cdhost.tag ---- */
+
+static int policy(lua_State *L, const char *kind, const char *field, int arg)
+{
+	cd_value_new(L, CD_VALUE_MAP);
+	lua_pushstring(L, kind);
+	lua_setfield(L, -2, "policy");
+	if (field && !lua_isnoneornil(L, arg)) {
+		luaL_checkstring(L, arg);
+		lua_pushvalue(L, arg);
+		lua_setfield(L, -2, field);
+	}
+	return 1;
+}
+
+static int l_input_digest(lua_State *L)
+{
+	return policy(L, "input_digest", NULL, 0);
+}
+
+static int l_datetime(lua_State *L)
+{
+	return policy(L, "datetime", "format", 1);
+}
+
+static int l_template(lua_State *L)
+{
+	luaL_checkstring(L, 1);
+	return policy(L, "template", "template", 1);
+}
+
+void cd_l_image_register(lua_State *L, int t)
+{
+	static const luaL_Reg image[] = {{"build", l_build}, {NULL, NULL}};
+	static const luaL_Reg tag[] = {{"input_digest", l_input_digest},
+				       {"datetime", l_datetime},
+				       {"template", l_template},
+				       {NULL, NULL}};
+	luaL_newlib(L, image);
+	lua_setfield(L, t, "image");
+	luaL_newlib(L, tag);
+	lua_setfield(L, t, "tag");
+}

@@ -1,0 +1,175 @@
+#!/usr/bin/env bash
+# The native builder against the plain registry of tests/e2e/registry's
+# fixture: push, skopeo inspect, layer contents, reproducibility, an
+# unchanged re-run that uploads nothing (registry access log), build
+# --file-output / deploy -a, and bad input.
+. "$(dirname "$0")/../registry/lib.sh"
+R=$REG_PLAIN
+RECIPE=$(cd "$(dirname "$0")" && pwd)/build.lua
+LOG=$REG_STATE/logs/plain.log
+
+mkproject() {   # DIR: a project with app/ (files, an executable, ignored files)
+	mkdir -p "$1/app/sub" "$1/app/tmp"
+	(cd "$1" && git init -q . 2>/dev/null || mkdir -p .git)
+	cp "$RECIPE" "$1/build.lua"
+	printf 'hello\n' >"$1/app/hello.txt"
+	printf '#!/bin/sh\necho "$GREETING from cdhost"\n' >"$1/app/run.sh"
+	chmod 755 "$1/app/run.sh"
+	printf 'x\n' >"$1/app/sub/debug.log"
+	printf 'y\n' >"$1/app/tmp/junk"
+	printf '%s\n' 'a/very/long/name/that/needs/more/than/one/hundred/bytes/so/the/tar/writer/has/to/split/it/or/use/pax' >"$1/app/sub/note"
+	printf '**/*.log\n' >"$1/.dockerignore"
+}
+img() {   # DIR ARGS... : cdhost run DIR/build.lua --set ARGS
+	local dir=$1; shift
+	local sets=()
+	for kv in "$@"; do sets+=(--set "$kv"); done
+	(cd "$dir" && "$CDHOST" ${CDH_FLAGS:-} --insecure-registry "$R" ${CMD:-run} build.lua "${sets[@]}") \
+		>"$WORK/.out" 2>"$WORK/.err"
+	RC=$?
+	RESULT=$(sed -n 's/^.*RESULT //p' "$WORK/.err" | tail -n1)
+}
+writes() { grep -cE '"(PUT|PATCH|POST) ' "$LOG"; }
+
+P1=$WORK/p1
+mkproject "$P1"
+N=$R/$NS/app
+
+t "push a native image on scratch; skopeo sees the config"
+img "$P1" name="$N" tag=v1
+expect_rc 0
+expect_eq "$(field pushed)" "True"
+D=$(field digest)
+expect_eq "$D" "$(sk_digest "$N:v1")"
+expect_eq "$(field ref)" "$N:v1@$D"
+skopeo inspect --config --tls-verify=false "docker://$N:v1" >"$WORK/cfg.json" 2>/dev/null || bad "skopeo inspect --config"
+expect_eq "$(jq -c .config.Entrypoint "$WORK/cfg.json")" '["/app/run.sh"]'
+expect_eq "$(jq -c .config.Env "$WORK/cfg.json")" '["GREETING=hi","PORT=8080"]'
+expect_eq "$(jq -r .config.User "$WORK/cfg.json")" "65532"
+expect_eq "$(jq -r .config.WorkingDir "$WORK/cfg.json")" "/app"
+expect_eq "$(jq -r '.config.Labels["org.example.team"]' "$WORK/cfg.json")" "shop"
+expect_eq "$(jq -c .config.ExposedPorts "$WORK/cfg.json")" '{"8080/tcp":{}}'
+expect_eq "$(jq -r '.architecture + "/" + .os' "$WORK/cfg.json")" "amd64/linux"
+expect_eq "$(jq -r .created "$WORK/cfg.json")" "1970-01-01T00:00:00Z"
+
+t "layer contents: sorted, uid 0, epoch mtimes, modes, ignore file and exclude"
+skopeo copy -q --src-tls-verify=false "docker://$N:v1" "oci:$WORK/oci:v1" >/dev/null 2>&1 || bad "skopeo copy"
+L=$(jq -r '.layers[0].digest' "$WORK/oci/blobs/sha256/$(jq -r '.manifests[0].digest' "$WORK/oci/index.json" | cut -d: -f2)" | cut -d: -f2)
+tar tvzf "$WORK/oci/blobs/sha256/$L" --numeric-owner --full-time >"$WORK/list" 2>&1 || bad "tar cannot read the layer"
+expect_eq "$(awk '{print $1, $2, $4, $5, $6}' "$WORK/list")" "drwxr-xr-x 0/0 1970-01-01 00:00:00 app/
+-rw-r--r-- 0/0 1970-01-01 00:00:00 app/hello.txt
+-rwxr-xr-x 0/0 1970-01-01 00:00:00 app/run.sh
+drwxr-xr-x 0/0 1970-01-01 00:00:00 app/sub/
+-rw-r--r-- 0/0 1970-01-01 00:00:00 app/sub/note"
+command -v umoci >/dev/null && { umoci unpack --rootless --image "$WORK/oci:v1" "$WORK/bundle" >/dev/null 2>&1 \
+	&& [ -x "$WORK/bundle/rootfs/app/run.sh" ] && ok || bad "umoci cannot unpack"; }
+
+t "unchanged re-run: Found. Tagging, nothing written at the registry"
+before=$(writes)
+img "$P1" name="$N" tag=v1
+expect_rc 0
+expect_err "Found. Tagging"
+expect_eq "$(field digest)" "$D"
+expect_eq "$(field pushed)" "False"
+expect_eq "$(writes)" "$before"
+
+t "reproducible: second checkout, other mtimes and umask, layer cache deleted"
+P2=$WORK/p2
+(umask 077; mkproject "$P2")
+chmod 755 "$P2/app/run.sh"
+touch -d '2001-02-03 04:05:06' "$P2/app/hello.txt" "$P2/app/run.sh"
+rm -rf "$XDG_CACHE_HOME"
+img "$P2" name="$R/$NS/other" tag=v1
+expect_rc 0
+expect_eq "$(field digest)" "$D"
+
+t "default tag is the input digest; a content change changes it"
+img "$P1" name="$N"
+expect_rc 0
+T1=$(field tag)
+expect_eq "${#T1}" "64"
+printf 'changed\n' >"$P1/app/hello.txt"
+img "$P1" name="$N"
+expect_rc 0
+[ "$(field tag)" != "$T1" ] && ok || bad "tag unchanged after a content change"
+img "$P1" name="$N" tag=template
+expect_eq "$(field tag)" "v1-$(field tag | sed 's/^v1-//')"
+case $(field tag) in v1-????????????????????????????????????????????????????????????????) ok ;; *) bad "template tag $(field tag)" ;; esac
+
+t "multi-platform: an index over the base's platforms, base layers mounted"
+img "$P1" name="$N" base="$R/seed/multi:v1" tag=multi
+expect_rc 0
+skopeo inspect --raw --tls-verify=false "docker://$N:multi" >"$WORK/ix.json" 2>/dev/null
+expect_eq "$(jq -r '[.manifests[].platform | .os + "/" + .architecture] | join(",")' "$WORK/ix.json")" "linux/amd64,linux/arm64"
+expect_eq "$(field digest)" "$(sk_digest "$N:multi")"
+img "$P1" name="$N" base="$R/seed/multi:v1" tag=arm platform=linux/arm64
+expect_rc 0
+skopeo inspect --config --tls-verify=false "docker://$N:arm" 2>/dev/null | jq -r .architecture >"$WORK/arch"
+expect_eq "$(cat "$WORK/arch")" "arm64"
+
+t "render mode: tag computed, digest looked up, nothing written"
+before=$(writes)
+CDH_FLAGS=--dry-run img "$P1" name="$N" tag=v1
+expect_rc 0
+expect_eq "$(field digest)" "$D"
+CDH_FLAGS=--dry-run img "$P1" name="$N" tag=never
+expect_rc 0
+expect_eq "$(field ref)" "$N:never"
+expect_eq "$(writes)" "$before"
+
+t "build --file-output then deploy -a"
+CMD=build img "$P1" name="$N" tag=v2
+expect_rc 0
+(cd "$P1" && "$CDHOST" --insecure-registry "$R" build build.lua --set name="$N" --set tag=v2 --file-output "$WORK/arts.json") 2>/dev/null
+expect_eq "$(cat "$WORK/arts.json")" "{\"builds\":[{\"imageName\":\"$N\",\"tag\":\"$N:v2@$(sk_digest "$N:v2")\"}]}"
+before=$(writes)
+(cd "$P1" && "$CDHOST" deploy build.lua --set name="$N" --set tag=v2 -a "$WORK/arts.json") >/dev/null 2>"$WORK/.err"
+expect_eq "$?" "0"
+RESULT=$(sed -n 's/^.*RESULT //p' "$WORK/.err")
+expect_eq "$(field ref)" "$N:v2@$(sk_digest "$N:v2")"
+expect_eq "$(writes)" "$before"
+t "deploy -a -: a Skaffold-written file on stdin (extra fields ignored)"
+printf '{"builds":[{"imageName":"%s","tag":"%s:abc@sha256:%064d"},{"imageName":"other","tag":"other:1"}]}' "$N" "$N" 0 |
+	(cd "$P1" && "$CDHOST" deploy build.lua --set name="$N" -a -) >/dev/null 2>"$WORK/.err"
+RESULT=$(sed -n 's/^.*RESULT //p' "$WORK/.err")
+expect_eq "$(field tag)" "abc"
+expect_eq "$(field digest)" "sha256:$(printf '%064d' 0)"
+t "deploy: an image absent from the file is not_found"
+echo '{"builds":[]}' | (cd "$P1" && "$CDHOST" deploy build.lua --set name="$N" -a -) >/dev/null 2>"$WORK/.err"
+RC=$?
+expect_rc 1
+expect_err "no artifact for $N in -"
+
+t "bad input: missing base, base without the platform, bad layer spec"
+img "$P1" name="$N" base="$R/$NS/nothere:v1"
+expect_rc 1
+expect_err "[not_found]"
+expect_err "base image"
+img "$P1" name="$N" base="$R/seed/multi:v1" platform=linux/s390x
+expect_rc 1
+expect_err "has no image for the platforms asked (it has linux/amd64, linux/arm64)"
+img "$P1" name="$N" from=../outside
+expect_rc 5
+img "$P1" name="$N" from=nothere
+expect_rc 1
+expect_err "[not_found]"
+img "$P1" name="$N" mode=9z
+expect_rc 1
+expect_err "bad layer spec: layers[1].mode"
+
+t "unreadable context file (as an unprivileged user, offline render)"
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
+	P3=/tmp/cdhost-img-$$-$RANDOM; mkproject "$P3"; chmod -R a+rX "$P3"; chmod 000 "$P3/app/hello.txt"
+	(cd "$P3" && XDG_CACHE_HOME=$P3/.cache setpriv --reuid 65534 --regid 65534 --clear-groups \
+		"$CDHOST" --offline --dry-run build.lua --set name="$N") >/dev/null 2>"$WORK/.err"
+	RC=$?
+	expect_rc 1
+	expect_err "hello.txt"
+	rm -rf "$P3"
+else
+	chmod 000 "$P1/app/hello.txt"
+	img "$P1" name="$N"
+	expect_rc 1
+	chmod 644 "$P1/app/hello.txt"
+fi
+finish

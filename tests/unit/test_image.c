@@ -1,0 +1,225 @@
+/* core/tar, core/image (ignore files, layers, config, manifest), core/tag,
+ * core/artifacts. */
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../../core/artifacts.h"
+#include "../../core/image.h"
+#include "../../core/mem.h"
+#include "../../core/tag.h"
+#include "../../core/tar.h"
+#include "t.h"
+
+static int to_buf(void *ud, const void *p, size_t n, struct cd_err *err)
+{
+	(void)err;
+	return cd_buf_append(ud, p, n);
+}
+
+static void test_tar_headers(void)
+{
+	struct cd_buf b = CD_BUF_INIT;
+	struct cd_tar t = {to_buf, &b, 0, 0};
+	struct cd_err err;
+	char longname[300];
+	memset(longname, 'a', 200);
+	strcpy(longname + 200, "/b");
+	T_EQ_INT(cd_tar_header(&t, "app/", CD_TAR_DIR, 0755, 0, NULL, &err), 0);
+	T_EQ_INT(b.len, 512);
+	T_CHECK(memcmp(b.data, "app/", 5) == 0);
+	T_CHECK(memcmp(b.data + 257, "ustar\0" "00", 8) == 0);
+	T_EQ_STR(b.data + 100, "0000755");
+	T_EQ_STR(b.data + 136, "00000000000"); /* mtime 0 */
+	T_EQ_INT(b.data[265], 0);              /* empty uname */
+	/* a name that fits no ustar split: a PAX header with a fixed name */
+	T_EQ_INT(cd_tar_header(&t, longname, CD_TAR_FILE, 0644, 0, NULL, &err), 0);
+	T_EQ_STR(b.data + 512, "PaxHeaders/b");
+	T_EQ_INT(b.data[512 + 156], 'x');
+	T_CHECK(strstr(b.data + 1024, "path=aaaa") != NULL);
+	T_EQ_INT(cd_tar_finish(&t, &err), 0);
+	T_EQ_INT(b.len % 512, 0);
+	cd_buf_free(&b);
+}
+
+static void test_ignore(void)
+{
+	struct cd_ignore ig;
+	struct cd_err err;
+	T_EQ_INT(cd_ignore_parse("# c\n*.log\n/build/\n**/*.tmp\n!keep.log\n"
+				 "docs/**/draft\n",
+				 &ig, &err),
+		 0);
+	T_EQ_INT(ig.n, 5);
+	T_EQ_INT(cd_ignore_match(&ig, "a.log"), 1);
+	T_EQ_INT(cd_ignore_match(&ig, "sub/a.log"), 0); /* docker: root only */
+	T_EQ_INT(cd_ignore_match(&ig, "keep.log"), 0);
+	T_EQ_INT(cd_ignore_match(&ig, "build/x/y"), 1);
+	T_EQ_INT(cd_ignore_match(&ig, "x/y/z.tmp"), 1);
+	T_EQ_INT(cd_ignore_match(&ig, "docs/draft"), 1);
+	T_EQ_INT(cd_ignore_match(&ig, "docs/a/b/draft/f"), 1);
+	T_EQ_INT(cd_ignore_match(&ig, "src/main.c"), 0);
+	cd_ignore_free(&ig);
+}
+
+static void write_file(const char *path, const char *text, mode_t mode)
+{
+	FILE *f = fopen(path, "w");
+	fputs(text, f);
+	fclose(f);
+	chmod(path, mode);
+}
+
+/* Two trees with the same content but other mtimes and modes give the same
+ * diff_id and digest. */
+static void build_in(const char *root, char *diff, char *digest, mode_t m)
+{
+	char p[512];
+	struct cd_layer l;
+	struct cd_err err;
+	struct cd_layer_spec spec = {"src", "/app", -1, NULL, 0};
+	snprintf(p, sizeof p, "%s/src", root);
+	mkdir(p, m | 0700);
+	snprintf(p, sizeof p, "%s/src/a.txt", root);
+	write_file(p, "alpha\n", 0600 | (m & 0044));
+	snprintf(p, sizeof p, "%s/src/run", root);
+	write_file(p, "#!/bin/sh\n", 0700 | (m & 0055));
+	T_EQ_INT(cd_layer_scan(root, &spec, NULL, 0, &l, &err), 0);
+	T_EQ_INT(l.n, 3);
+	T_EQ_STR(l.e[0].name, "app/");
+	T_EQ_STR(l.e[1].name, "app/a.txt");
+	T_EQ_INT(l.e[1].mode, 0644);
+	T_EQ_INT(l.e[2].mode, 0755);
+	int fd = open("/dev/null", O_WRONLY);
+	T_EQ_INT(cd_layer_write(&l, 0, fd, &err), 0);
+	close(fd);
+	strcpy(diff, l.diff_id);
+	strcpy(digest, l.digest);
+	cd_layer_free(&l);
+}
+
+static void test_layer_determinism(void)
+{
+	char d1[CD_DIGEST_MAX], g1[CD_DIGEST_MAX], d2[CD_DIGEST_MAX],
+		g2[CD_DIGEST_MAX];
+	char r1[] = "/tmp/cdhost-layer-XXXXXX", r2[] = "/tmp/cdhost-layer-XXXXXX";
+	T_CHECK(mkdtemp(r1) && mkdtemp(r2));
+	char *a = realpath(r1, NULL), *b = realpath(r2, NULL);
+	build_in(a, d1, g1, 0755);
+	build_in(b, d2, g2, 0700);
+	T_EQ_STR(d1, d2);
+	T_EQ_STR(g1, g2);
+	char cmd[256];
+	snprintf(cmd, sizeof cmd, "rm -rf %s %s", a, b);
+	T_EQ_INT(system(cmd), 0);
+	free(a);
+	free(b);
+}
+
+static void test_config_manifest(void)
+{
+	static const char *const ep[] = {"/app/run"};
+	static const struct cd_kv env[] = {{"PATH", "/app"}, {"PORT", "80"}};
+	struct cd_image_config c = {0};
+	struct cd_layer l = {0};
+	struct cd_layer *ls[] = {&l};
+	struct cd_err err;
+	char *out = NULL;
+	size_t len;
+	c.entrypoint = ep;
+	c.nentrypoint = 1;
+	c.set_entrypoint = 1;
+	c.env = env;
+	c.nenv = 2;
+	c.os = "linux";
+	c.arch = "amd64";
+	strcpy(l.diff_id, "sha256:d1");
+	strcpy(l.digest, "sha256:g1");
+	strcpy(l.key, "sha256:k1");
+	l.size = 42;
+	const char *base = "{\"config\":{\"Cmd\":[\"sh\"],\"Env\":[\"PATH=/bin\"]},"
+			   "\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[\"sha256:b0\"]},"
+			   "\"x-unknown\":1}";
+	T_EQ_INT(cd_image_config_json(base, strlen(base), &c, ls, 1, &out, &len, &err), 0);
+	T_EQ_STR(out, "{\"architecture\":\"amd64\",\"config\":{\"Entrypoint\":[\"/app/run\"],"
+		      "\"Env\":[\"PATH=/app\",\"PORT=80\"]},\"created\":\"1970-01-01T00:00:00Z\","
+		      "\"history\":[{\"comment\":\"sha256:k1\",\"created\":\"1970-01-01T00:00:00Z\","
+		      "\"created_by\":\"cdhost native layer\"}],\"os\":\"linux\",\"rootfs\":"
+		      "{\"diff_ids\":[\"sha256:b0\",\"sha256:d1\"],\"type\":\"layers\"},\"x-unknown\":1}");
+	free(out);
+	char mt[128];
+	T_EQ_INT(cd_image_manifest_json(NULL, 0, NULL, "sha256:c", 7, ls, 1, "sha256:in",
+					&out, &len, mt, &err), 0);
+	T_EQ_STR(mt, CD_MT_OCI_MANIFEST);
+	T_EQ_STR(out, "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\","
+		      "\"config\":{\"mediaType\":\"application/vnd.oci.image.config.v1+json\","
+		      "\"digest\":\"sha256:c\",\"size\":7},\"layers\":[{\"mediaType\":"
+		      "\"application/vnd.oci.image.layer.v1.tar+gzip\",\"digest\":\"sha256:g1\","
+		      "\"size\":42}],\"annotations\":{\"dev.cdhost.input-digest\":\"sha256:in\"}}");
+	free(out);
+}
+
+static void test_tags(void)
+{
+	char out[CD_TAG_MAX], name[512];
+	struct cd_err err;
+	T_EQ_INT(cd_tag_sanitize("feature/x+y", out, &err), 0);
+	T_EQ_STR(out, "feature-x-y");
+	T_EQ_INT(cd_tag_sanitize(".hidden", out, &err), 0);
+	T_EQ_STR(out, "_hidden");
+	T_EQ_INT(cd_tag_sanitize("", out, &err), -CD_E_INVALID);
+	char big[300];
+	memset(big, 'a', 299);
+	big[299] = 0;
+	T_EQ_INT(cd_tag_sanitize(big, out, &err), 0);
+	T_EQ_INT(strlen(out), 128);
+	T_EQ_INT(cd_tag_template("v1-{{input}}-{{datetime}}", "abc", "2024", name, sizeof name, &err), 0);
+	T_EQ_STR(name, "v1-abc-2024");
+	T_EQ_INT(cd_tag_template("{{git}}", "abc", "d", name, sizeof name, &err), -CD_E_INVALID);
+	T_EQ_INT(cd_tag_datetime("%Y-%m-%d", 86400, name, sizeof name, &err), 0);
+	T_EQ_STR(name, "1970-01-02");
+	T_EQ_INT(cd_tag_default_repo("localhost:5000/me", "example", name, sizeof name, &err), 0);
+	T_EQ_STR(name, "localhost:5000/me/example");
+	T_EQ_INT(cd_tag_default_repo("localhost:5000/me", "gcr.io/k8s-skaffold/example", name, sizeof name, &err), 0);
+	T_EQ_STR(name, "localhost:5000/me/gcr_io_k8s-skaffold_example");
+	T_EQ_INT(cd_tag_default_repo("localhost:5000/me", "localhost:5000/me/x", name, sizeof name, &err), 0);
+	T_EQ_STR(name, "localhost:5000/me/x");
+	T_EQ_INT(cd_tag_default_repo(NULL, "x", name, sizeof name, &err), 0);
+	T_EQ_STR(name, "x");
+}
+
+static void test_artifacts(void)
+{
+	struct cd_artifacts a;
+	struct cd_err err;
+	struct cd_buf b = CD_BUF_INIT;
+	/* as Skaffold writes it (with fields cdhost does not use) */
+	const char *sk = "{\"builds\":[{\"imageName\":\"web\",\"tag\":\"r/web:v1@sha256:ab\","
+			 "\"platforms\":[\"linux/amd64\"]}],\"extra\":true}";
+	T_EQ_INT(cd_artifacts_parse(sk, strlen(sk), &a, &err), 0);
+	T_EQ_INT(a.n, 1);
+	T_EQ_STR(cd_artifacts_find(&a, "web")->tag, "r/web:v1@sha256:ab");
+	T_CHECK(cd_artifacts_find(&a, "api") == NULL);
+	T_EQ_INT(cd_artifacts_add(&a, "api", "r/api:2"), 0);
+	T_EQ_INT(cd_artifacts_write(&a, &b), 0);
+	T_EQ_STR(b.data, "{\"builds\":[{\"imageName\":\"web\",\"tag\":\"r/web:v1@sha256:ab\"},"
+			 "{\"imageName\":\"api\",\"tag\":\"r/api:2\"}]}");
+	cd_artifacts_free(&a);
+	cd_buf_free(&b);
+	T_EQ_INT(cd_artifacts_parse("{}", 2, &a, &err), -CD_E_INVALID);
+	T_EQ_INT(cd_artifacts_parse("{\"builds\":[{\"imageName\":1}]}", 27, &a, &err), -CD_E_INVALID);
+	T_EQ_INT(cd_artifacts_parse("nope", 4, &a, &err), -CD_E_INVALID);
+}
+
+int main(void)
+{
+	T_RUN(test_tar_headers);
+	T_RUN(test_ignore);
+	T_RUN(test_layer_determinism);
+	T_RUN(test_config_manifest);
+	T_RUN(test_tags);
+	T_RUN(test_artifacts);
+	return T_DONE();
+}
