@@ -300,6 +300,37 @@ int cd_kube_call(struct cd_kube *k, const struct cd_kube_req *r, json_t **out,
 	return cd_kube_call_all(k, r, out, status, err, 1);
 }
 
+int cd_kube_stream(struct cd_kube *k, const char *path, double timeout,
+		   int (*on_data)(void *ud, const char *p, size_t n), void *ud,
+		   long *status, struct cd_err *err)
+{
+	struct hdrs h;
+	struct cd_http_req hr;
+	struct cd_http_resp resp = {0};
+	char url[2048];
+	struct cd_kube_req r = {.method = "GET", .path = path, .what = "watch"};
+	memset(&h, 0, sizeof h);
+	if (auth_line(k, h.auth, sizeof h.auth, err) != 0)
+		return -1;
+	build_req(k, &r, &h, url, sizeof url, &hr);
+	hr.on_data = on_data;
+	hr.ud = ud;
+	hr.timeout = timeout;
+	int rc = cd_http_do(k->http, &hr, &resp, err);
+	*status = resp.status;
+	if (rc == 0 && resp.status >= 300) {
+		json_error_t je;
+		json_t *body = json_loadb(resp.body.data ? resp.body.data : "",
+					  resp.body.len, 0, &je);
+		rc = cd_kube_status_err(resp.status, body, path, err);
+		json_decref(body);
+	}
+	cd_http_resp_free(&resp);
+	memset(&h, 0, sizeof h);
+	k->requests++;
+	return rc;
+}
+
 /* ---- discovery ---- */
 
 static void gv_key(const char *group, const char *version, char *out, size_t n)

@@ -59,6 +59,14 @@ int cd_kube_call(struct cd_kube *k, const struct cd_kube_req *r, json_t **out,
 int cd_kube_call_all(struct cd_kube *k, const struct cd_kube_req *r,
 		     json_t **out, long *status, struct cd_err *errs, size_t n);
 
+/* A streaming GET (watches): chunks of the body go to on_data, which
+ * returns non-zero to stop the transfer; timeout bounds the request
+ * (seconds). Returns what cd_http_do returns (a stop by on_data counts as a
+ * failure: the caller knows it asked for it); *status is the HTTP status. */
+int cd_kube_stream(struct cd_kube *k, const char *path, double timeout,
+		   int (*on_data)(void *ud, const char *p, size_t n), void *ud,
+		   long *status, struct cd_err *err);
+
 /* apiVersion + kind -> resource and scope (discovery, cached, refreshed
  * once when the kind is unknown). CD_E_NOT_FOUND: no such kind. */
 int cd_kube_map(struct cd_kube *k, const char *api_version, const char *kind,

@@ -32,6 +32,7 @@ struct item {
 	size_t index;
 	struct cd_kube_mapping m;
 	int unmapped; /* diff: kind of a CRD the set creates */
+	int listed;   /* list_live looked for it */
 	const char *ns, *name;
 	char what[512], path[1024];
 	json_t *live, *after;
@@ -355,8 +356,58 @@ static void batch_free(struct batch *b)
 
 /* ---- the set's objects, one kind group at a time ---- */
 
+#define LIST_MIN 8 /* from this many objects of a kind, one LIST per namespace */
+
+/* The live objects of a kind group by one LIST per namespace instead of a
+ * GET each. 0 when done; -1 when a LIST failed (no list permission, too
+ * large, ...): the caller falls back to GETs. */
+static int list_live(struct run *r, struct item *g, size_t n)
+{
+	struct cd_err e;
+	for (size_t i = 0; i < n; i++) {
+		if (g[i].live || g[i].listed)
+			continue;
+		char path[1280], av[300];
+		long st;
+		json_t *list = NULL, *o;
+		size_t k;
+		cd_kube_path(&g[i].m, g[i].ns, NULL, path, sizeof path);
+		struct cd_kube_req rq = {.method = "GET", .path = path, .what = g[i].what};
+		if (cd_kube_call(r->k, &rq, &list, &st, &e) != 0) {
+			json_decref(list);
+			for (size_t j = 0; j < n; j++) {
+				json_decref(g[j].live);
+				g[j].live = NULL;
+			}
+			return -1;
+		}
+		snprintf(av, sizeof av, "%s%s%s", g[i].m.group, *g[i].m.group ? "/" : "",
+			 g[i].m.version);
+		json_array_foreach(json_object_get(list, "items"), k, o) {
+			const char *name = meta(o, "name");
+			for (size_t j = i; j < n && name; j++) {
+				if (g[j].live || strcmp(g[j].name, name) ||
+				    (g[j].ns && strcmp(g[j].ns, g[i].ns)))
+					continue;
+				json_object_set_new(o, "apiVersion", json_string(av));
+				json_object_set_new(o, "kind", json_string(g[j].m.kind));
+				g[j].live = json_incref(o);
+				break;
+			}
+		}
+		json_decref(list);
+		/* this namespace is done: what the list lacks does not exist */
+		for (size_t j = i; j < n; j++)
+			if (!g[j].ns || !strcmp(g[j].ns, g[i].ns))
+				g[j].listed = 1;
+	}
+	return 0;
+}
+
 static int get_live(struct run *r, struct item *g, size_t n, struct cd_err *err)
 {
+	if (n >= LIST_MIN && list_live(r, g, n) == 0)
+		return 0;
 	struct batch bt = {0};
 	int rc = -1;
 	if (batch_new(&bt, n, err) != 0)
@@ -693,7 +744,12 @@ static int lock_set(struct run *r, struct cd_err *err)
 		 (int)getpid(), (unsigned long)(cd_wall() * 1e6));
 	snprintf(name, sizeof name, "%s-cdhost-lock", r->o->applyset);
 	parent_path(r, "leases", name, path, sizeof path);
-	double until = cd_now() + r->o->lock_wait;
+	double start = cd_now(), until = start + r->o->lock_wait;
+	int by_deadline = 0;
+	if (r->k->ctx && r->k->ctx->deadline && r->k->ctx->deadline < until) {
+		until = r->k->ctx->deadline; /* --timeout wins */
+		by_deadline = 1;
+	}
 	for (;;) {
 		long st = 0;
 		json_t *cur = NULL;
@@ -712,12 +768,12 @@ static int lock_set(struct run *r, struct cd_err *err)
 			break;
 		}
 		if (cd_now() >= until) {
-			cd_err_set(err, CD_E_CONFLICT, OP,
+			cd_err_set(err, by_deadline ? CD_E_TIMEOUT : CD_E_CONFLICT, OP,
 				   "apply set '%s' in namespace %s is being "
 				   "deployed by %s (Lease %s); gave up after "
 				   "waiting %.0f s",
 				   r->o->applyset, r->ns, holder ? holder : "another run",
-				   name, r->o->lock_wait);
+				   name, cd_now() - start);
 			json_decref(cur);
 			return -1;
 		}

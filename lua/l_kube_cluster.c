@@ -13,6 +13,7 @@
 #include "../core/kube.h"
 #include "../core/kube_apply.h"
 #include "../core/mem.h"
+#include "../core/util.h"
 #include "host.h"
 #include "lbuf.h"
 #include "lerr.h"
@@ -375,6 +376,20 @@ static int l_get(lua_State *L)
 	return call_raise(L, k, &rq, op, &st);
 }
 
+/* Appends "?labelSelector=SEL" (URL-encoded) to path when sel is given. */
+static void append_selector(char *path, size_t n, const char *sel)
+{
+	size_t len = strlen(path);
+	if (!sel)
+		return;
+	snprintf(path + len, n - len, "?labelSelector=");
+	len = strlen(path);
+	for (const char *c = sel; *c && len + 4 < n; c++)
+		len += (size_t)snprintf(path + len, n - len,
+					strchr("=,!() ", *c) ? "%%%02X" : "%c",
+					(unsigned char)*c);
+}
+
 static int l_list(lua_State *L)
 {
 	static const char *const op = "kube.list";
@@ -385,15 +400,7 @@ static int l_list(lua_State *L)
 	const char *sel = opt_string(L, 1, "selector", op);
 	if (!sel)
 		sel = opt_string(L, 2, "selector", op);
-	if (sel) {
-		size_t len = strlen(path);
-		snprintf(path + len, sizeof path - len, "?labelSelector=");
-		len = strlen(path);
-		for (const char *c = sel; *c && len + 4 < sizeof path; c++)
-			len += (size_t)snprintf(path + len, sizeof path - len,
-						strchr("=,!() ", *c) ? "%%%02X" : "%c",
-						(unsigned char)*c);
-	}
+	append_selector(path, sizeof path, sel);
 	struct cd_kube_req rq = {.method = "GET", .path = path, .what = op};
 	call_raise(L, k, &rq, op, &st);
 	if (lua_type(L, -1) == LUA_TTABLE)
@@ -424,10 +431,196 @@ static int l_delete(lua_State *L)
 	return 1;
 }
 
+/* ---- kube.watch: an iterator of {type=, object=} until the timeout ---- */
+
+struct watch {
+	char path[1400], rv[64], context[128];
+	double until;
+	int listed, has_context;
+	struct cd_buf buf;
+};
+
+static int watch_gc(lua_State *L)
+{
+	struct watch *w = lua_touserdata(L, 1);
+	cd_buf_free(&w->buf);
+	return 0;
+}
+
+/* on_data: stop as soon as one whole event line is there. */
+static int watch_data(void *ud, const char *p, size_t n)
+{
+	struct watch *w = ud;
+	if (cd_buf_append(&w->buf, p, n) != 0)
+		return 1;
+	return memchr(p, '\n', n) != NULL;
+}
+
+static void push_event(lua_State *L, const char *type, const json_t *obj)
+{
+	lua_createtable(L, 0, 2);
+	lua_pushstring(L, type);
+	lua_setfield(L, -2, "type");
+	push_json(L, obj, "kube.watch");
+	lua_setfield(L, -2, "object");
+}
+
+/* LIST: the starting resourceVersion; the items queue up as ADDED. */
+static void watch_list(lua_State *L, struct cd_kube *k, struct watch *w, int queue)
+{
+	struct cd_err err;
+	json_t *list = NULL, *o;
+	long st;
+	size_t i;
+	struct cd_kube_req rq = {.method = "GET", .path = w->path, .what = "kube.watch"};
+	if (cd_kube_call(k, &rq, &list, &st, &err) != 0) {
+		json_decref(list);
+		snprintf(err.op, sizeof err.op, "kube.watch");
+		cd_lerr_raise_err(L, &err);
+	}
+	struct cd_lptr *box = cd_lptr_push(L, list, (void (*)(void *))json_decref);
+	const char *rv = json_string_value(json_object_get(
+		json_object_get(list, "metadata"), "resourceVersion"));
+	snprintf(w->rv, sizeof w->rv, "%s", rv ? rv : "");
+	json_array_foreach(json_object_get(list, "items"), i, o) {
+		push_event(L, "ADDED", o);
+		lua_rawseti(L, queue, (lua_Integer)luaL_len(L, queue) + 1);
+	}
+	cd_lptr_release(box);
+	lua_pop(L, 1);
+	w->listed = 1;
+}
+
+static int watch_next(lua_State *L)
+{
+	struct watch *w = lua_touserdata(L, lua_upvalueindex(1));
+	int queue = lua_upvalueindex(2);
+	struct cd_kube *k = client(L, "kube.watch", w->has_context ? w->context : NULL);
+	struct cd_err err;
+	for (;;) {
+		if (luaL_len(L, queue) > 0) { /* pop the oldest queued event */
+			lua_Integer n = luaL_len(L, queue);
+			lua_rawgeti(L, queue, 1);
+			for (lua_Integer i = 1; i < n; i++) {
+				lua_rawgeti(L, queue, i + 1);
+				lua_rawseti(L, queue, i);
+			}
+			lua_pushnil(L);
+			lua_rawseti(L, queue, n);
+			return 1;
+		}
+		if (!w->listed) {
+			watch_list(L, k, w, queue);
+			continue;
+		}
+		double left = w->until - cd_now();
+		if (left <= 0)
+			return 0;
+		char path[1600];
+		long st = 0;
+		snprintf(path, sizeof path, "%s%swatch=1&resourceVersion=%s&timeoutSeconds=%d",
+			 w->path, strchr(w->path, '?') ? "&" : "?", w->rv,
+			 (int)(left < 60 ? left + 1 : 60));
+		cd_buf_reset(&w->buf);
+		int rc = cd_kube_stream(k, path, left + 2, watch_data, w, &st, &err);
+		char *nl = w->buf.data ? memchr(w->buf.data, '\n', w->buf.len) : NULL;
+		json_error_t je;
+		json_t *ev = nl ? json_loadb(w->buf.data, (size_t)(nl - w->buf.data), 0, &je)
+				: NULL;
+		if (!ev && rc != 0 && st < 300) {
+			if (err.code == CD_E_TIMEOUT || cd_now() >= w->until)
+				return 0;
+			snprintf(err.op, sizeof err.op, "kube.watch");
+			return cd_lerr_raise_err(L, &err);
+		}
+		if (!ev && st >= 300) {
+			json_t *body = w->buf.data ? json_loadb(w->buf.data, w->buf.len, 0, &je) : NULL;
+			cd_kube_status_err(st, body, "kube.watch", &err);
+			json_decref(body);
+			return cd_lerr_raise_err(L, &err);
+		}
+		if (!ev)
+			continue; /* the server's timeoutSeconds: watch again */
+		struct cd_lptr *box = cd_lptr_push(L, ev, (void (*)(void *))json_decref);
+		const char *type = json_string_value(json_object_get(ev, "type"));
+		json_t *obj = json_object_get(ev, "object");
+		const char *rv = json_string_value(json_object_get(
+			json_object_get(obj, "metadata"), "resourceVersion"));
+		if (type && !strcmp(type, "ERROR")) {
+			if (json_integer_value(json_object_get(obj, "code")) == 410) {
+				w->listed = 0; /* too old: list again */
+				cd_lptr_release(box);
+				lua_pop(L, 1);
+				lua_newtable(L);
+				lua_replace(L, queue);
+				continue;
+			}
+			cd_kube_status_err(json_integer_value(json_object_get(obj, "code")),
+					   obj, "kube.watch", &err);
+			cd_lptr_release(box);
+			return cd_lerr_raise_err(L, &err);
+		}
+		if (rv)
+			snprintf(w->rv, sizeof w->rv, "%s", rv);
+		if (type && !strcmp(type, "BOOKMARK")) {
+			cd_lptr_release(box);
+			lua_pop(L, 1);
+			continue;
+		}
+		push_event(L, type ? type : "?", obj);
+		cd_lptr_release(box);
+		lua_remove(L, -2);
+		return 1;
+	}
+}
+
+static int l_watch(lua_State *L)
+{
+	static const char *const op = "kube.watch";
+	const char *context = opt_string(L, 2, "context", op);
+	struct cd_kube *k = client(L, op, context);
+	struct watch *w = lua_newuserdatauv(L, sizeof *w, 0);
+	memset(w, 0, sizeof *w);
+	lua_createtable(L, 0, 1);
+	lua_pushcfunction(L, watch_gc);
+	lua_setfield(L, -2, "__gc");
+	lua_setmetatable(L, -2);
+	int wi = lua_gettop(L);
+	ref_path(L, 1, op, 0, k, opt_string(L, 2, "namespace", op), w->path, 1200);
+	const char *sel = opt_string(L, 1, "selector", op);
+	if (!sel)
+		sel = opt_string(L, 2, "selector", op);
+	append_selector(w->path, sizeof w->path, sel);
+	if (context) {
+		snprintf(w->context, sizeof w->context, "%s", context);
+		w->has_context = 1;
+	}
+	double timeout = 60;
+	if (lua_type(L, 2) == LUA_TTABLE) {
+		lua_getfield(L, 2, "timeout");
+		if (lua_type(L, -1) == LUA_TSTRING) {
+			struct cd_err err;
+			if (cd_parse_duration(lua_tostring(L, -1), &timeout, &err) != 0) {
+				snprintf(err.op, sizeof err.op, "%s", op);
+				return cd_lerr_raise_err(L, &err);
+			}
+		} else if (lua_isnumber(L, -1)) {
+			timeout = lua_tonumber(L, -1);
+		}
+		lua_pop(L, 1);
+	}
+	w->until = cd_now() + timeout;
+	lua_pushvalue(L, wi);
+	lua_newtable(L);
+	lua_pushcclosure(L, watch_next, 2);
+	return 1;
+}
+
 void cd_l_kube_cluster_register(lua_State *L, int t)
 {
 	static const luaL_Reg fns[] = {
-		{"get", l_get}, {"list", l_list}, {"delete", l_delete}, {NULL, NULL}};
+		{"get", l_get}, {"list", l_list}, {"delete", l_delete},
+		{"watch", l_watch}, {NULL, NULL}};
 	for (const luaL_Reg *f = fns; f->name; f++) {
 		lua_pushcfunction(L, f->func);
 		lua_setfield(L, t, f->name);
