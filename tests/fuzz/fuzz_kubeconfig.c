@@ -87,11 +87,18 @@ static void secrets_absent(const char *msg, const uint8_t *data, size_t size)
 	json_decref(j);
 }
 
+static void remove_scratch(void)
+{
+	unlink(path);
+	rmdir(scratch);
+}
+
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc, (void)argv;
 	if (!mkdtemp(scratch))
 		abort();
+	atexit(remove_scratch);
 	snprintf(path, sizeof path, "%s/config", scratch);
 	FILE *f = fopen(path, "w");
 	if (!f)
