@@ -210,8 +210,20 @@ static int cache_open(struct cache *c, const char *url,
 	return 0;
 }
 
+static int offline;
+
+void cd_git_set_offline(int on) { offline = on; }
+
 static int cache_fetch(struct cache *c, int tags, struct cd_err *err)
 {
+	if (offline) {
+		char u[512];
+		cd_git_redact(c->rs.url, u, sizeof u);
+		return cd_err_set(err, CD_E_UNREACHABLE, "git.fetch",
+				  "--offline: cannot fetch %s (only what the "
+				  "cache already holds can be used)",
+				  u);
+	}
 	char *specs[] = {"+refs/heads/*:refs/remotes/origin/*",
 			 "+refs/tags/*:refs/tags/*"};
 	git_strarray arr = {specs, tags ? 2 : 1};

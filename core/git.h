@@ -78,6 +78,10 @@ int cd_git_export(const char *url, const char *commit, const char *subpath,
 		  const struct cd_git_auth *auth, const char *dir,
 		  struct cd_err *err);
 
+/* --offline: every later fetch fails with `unreachable` instead of
+ * connecting (what the cache already holds stays usable). */
+void cd_git_set_offline(int on);
+
 /* Removes credentials from a URL for messages: scheme://user:pw@h -> h. */
 void cd_git_redact(const char *url, char *out, size_t n);
 

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "../core/fs.h"
+#include "../core/git.h"
 #include "../core/mem.h"
 #include "lbuf.h"
 #include "lerr.h"
@@ -256,6 +257,7 @@ int cd_lib_cmd(struct cd_cli *cli)
 	cli->ctx.root = root;
 	cli->ctx.mode = CD_MODE_RUN;
 	j.root = root;
+	cd_git_set_offline(cli->ctx.offline);
 	if (cd_sandbox_init(&sb, &cli->limits, &cli->ctx) != 0) {
 		cd_free(root);
 		return 5;

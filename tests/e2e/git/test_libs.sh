@@ -107,6 +107,18 @@ t "after sync, --offline render works with no network at all"
 run unshare -n "$CDHOST" --offline --dry-run render.lua
 expect_rc 0; [ "$OUT" = "$first" ] && ok || bad "offline output differs"
 
+t "lib sync --offline: nothing to fetch, works without network"
+run unshare -n "$CDHOST" --offline lib sync
+expect_rc 0; expect_err "up to date"
+t "lib sync --offline restores a damaged tree from the cache; update needs the network"
+echo '-- damaged' >> "$P/.cdhost/libs/acme.deploy/init.lua"
+run unshare -n "$CDHOST" --offline lib sync
+expect_rc 0; expect_err "installed from the lock"
+run "$CDHOST" lib verify; expect_rc 0
+run "$CDHOST" --offline lib update
+expect_rc 1; expect_err "--offline: cannot fetch"; expect_err "[unreachable]"
+run "$CDHOST" lib verify; expect_rc 0
+
 t "lib verify and lib list"
 run "$CDHOST" lib verify
 expect_rc 0; expect_err "acme.deploy ok"
