@@ -63,6 +63,8 @@ static int component_ok(const char *s, size_t n)
 
 static int path_ok(const char *p)
 {
+	if (!*p)
+		return 0; /* "example.io/" names no repository */
 	while (*p) {
 		size_t n = strcspn(p, "/");
 		if (!component_ok(p, n))

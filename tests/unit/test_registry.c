@@ -72,6 +72,9 @@ static const struct {
 	{"x@md5:0123", "invalid digest"},
 	{"ho st/x", "lower-case"},
 	{"h.io:5000:1/x", "invalid registry host"},
+	{"example.io/", "lower-case"}, /* a registry, no repository (fuzzing) */
+	{"localhost/", "lower-case"},
+	{"h:5000/", "lower-case"},
 };
 
 static void refs_bad(void)
