@@ -255,15 +255,6 @@ function cdhost.kube.delete(ref, opts) end
 ---@return fun(): {type: string, object: table}?
 function cdhost.kube.watch(ref, opts) end
 
---- Watches a kind: an iterator of {type = "ADDED"|"MODIFIED"|"DELETED",
---- object = ...}; the objects that exist come first as ADDED; the loop ends
---- at the timeout (default 60 s). Re-lists by itself when the server says
---- the resourceVersion is too old.
----@param ref {apiVersion: string, kind: string, namespace?: string, selector?: string}
----@param opts? cdhost.kube.opts|{selector?: string, timeout?: string|number}
----@return fun(): {type: string, object: table}?
-function cdhost.kube.watch(ref, opts) end
-
 
 cdhost.rollout = {}
 ---@class cdhost.rollout.result
