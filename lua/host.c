@@ -12,17 +12,9 @@
 static const struct {
 	const char *module, *name, *what;
 } planned[] = {
-	{"tag", "git", "image tagging"},
-	{"tag", "sha256", "image tagging"},
-	{"registry", "resolve", "the registry client"},
-	{"registry", "exists", "the registry client"},
-	{"registry", "copy", "the registry client"},
-	{"registry", "tags", "the registry client"},
-	{"kube", "get", "the Kubernetes client"},
-	{"kube", "list", "the Kubernetes client"},
-	{"kube", "watch", "the Kubernetes client"},
-	{"kube", "diff", "the Kubernetes client"},
-	{"kube", "delete", "the Kubernetes client"},
+	{"tag", "git", "git-based tags"},
+	{"tag", "sha256", "content tags"},
+	{"kube", "diff", "diffs from recipes"},
 	{"rollout", "wait", "rollout waits"},
 	{"parallel", NULL, "parallel recipe functions"},
 };
