@@ -412,3 +412,43 @@ done:
 	cd_free(copy);
 	return rc;
 }
+
+/* ---- directories ---- */
+
+int cd_fs_mkdirs(const char *dir)
+{
+	char p[PATH_MAX];
+	if (snprintf(p, sizeof p, "%s", dir) >= (int)sizeof p) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	for (char *s = p + 1; *s; s++) {
+		if (*s != '/')
+			continue;
+		*s = '\0';
+		int bad = mkdir(p, 0700) != 0 && errno != EEXIST;
+		*s = '/';
+		if (bad)
+			return -1;
+	}
+	return mkdir(p, 0700) != 0 && errno != EEXIST ? -1 : 0;
+}
+
+int cd_fs_cache_dir(const char *sub, char **out, struct cd_err *err)
+{
+	char dir[PATH_MAX];
+	const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+	if (xdg && *xdg)
+		snprintf(dir, sizeof dir, "%s/cdhost/%s", xdg, sub);
+	else if (home && *home)
+		snprintf(dir, sizeof dir, "%s/.cache/cdhost/%s", home, sub);
+	else
+		return cd_err_set(err, CD_E_IO, "cache",
+				  "no cache directory: set XDG_CACHE_HOME or "
+				  "HOME");
+	if (cd_fs_mkdirs(dir) != 0)
+		return cd_err_set(err, CD_E_IO, "cache", "cannot create %s: %s",
+				  dir, strerror(errno));
+	*out = cd_strdup(dir);
+	return *out ? 0 : cd_err_set(err, CD_E_NOMEM, "cache", "out of memory");
+}

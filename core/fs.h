@@ -46,4 +46,11 @@ int cd_fs_glob(const char *root, const char *pattern, struct cd_fs_list *out,
 	       struct cd_err *err);
 void cd_fs_list_free(struct cd_fs_list *l);
 
+/* Creates dir and any missing parents, mode 0700. 0, or -1 with errno. */
+int cd_fs_mkdirs(const char *dir);
+/* cdhost's cache directory `sub` ($XDG_CACHE_HOME/cdhost/SUB, else
+ * ~/.cache/cdhost/SUB), created if missing. *out is owned (cd_free). The
+ * cache is safe to delete and never holds secrets (DESIGN "State on disk"). */
+int cd_fs_cache_dir(const char *sub, char **out, struct cd_err *err);
+
 #endif

@@ -15,6 +15,7 @@
 
 #include "buf.h"
 #include "digest.h"
+#include "fs.h"
 #include "mem.h"
 
 /* ---- setup, errors ---- */
@@ -109,28 +110,12 @@ int cd_git_check_path(const char *path, int allow_empty, struct cd_err *err)
 
 static int cache_dir(char *out, size_t n, struct cd_err *err)
 {
-	const char *x = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
-	if (x && *x)
-		snprintf(out, n, "%s/cdhost/git", x);
-	else if (home && *home)
-		snprintf(out, n, "%s/.cache/cdhost/git", home);
-	else
-		return cd_err_set(err, CD_E_IO, "git",
-				  "no cache directory: set XDG_CACHE_HOME or "
-				  "HOME");
-	char tmp[4096];
-	snprintf(tmp, sizeof tmp, "%s", out);
-	for (char *p = tmp + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		mkdir(tmp, 0700);
-		*p = '/';
-	}
-	if (mkdir(tmp, 0700) != 0 && errno != EEXIST)
-		return cd_err_set(err, CD_E_IO, "git", "cannot create %s: %s",
-				  tmp, strerror(errno));
-	return 0;
+	char *dir = NULL;
+	int rc = cd_fs_cache_dir("git", &dir, err);
+	if (rc == 0)
+		snprintf(out, n, "%s", dir);
+	cd_free(dir);
+	return rc;
 }
 
 /* An open cache repository, locked against other cdhost processes. */

@@ -534,35 +534,7 @@ done:
 	return rc;
 }
 
-static int mkdirs(char *path)
-{
-	for (char *p = path + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		int bad = mkdir(path, 0700) != 0 && errno != EEXIST;
-		*p = '/';
-		if (bad)
-			return -1;
-	}
-	return mkdir(path, 0700) != 0 && errno != EEXIST ? -1 : 0;
-}
 
-int cd_image_cache_dir(const char *sub, char **out, struct cd_err *err)
-{
-	char dir[4096];
-	const char *c = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
-	if (c && *c)
-		snprintf(dir, sizeof dir, "%s/cdhost/%s", c, sub);
-	else
-		snprintf(dir, sizeof dir, "%s/.cache/cdhost/%s",
-			 home && *home ? home : "/tmp", sub);
-	if (mkdirs(dir) != 0)
-		return cd_err_set(err, CD_E_IO, OP, "cannot create %s: %s", dir,
-				  strerror(errno));
-	*out = cd_strdup(dir);
-	return *out ? 0 : nomem(err);
-}
 
 /* The layer cache: layers/<key hex> = "diff_id digest size". */
 static int cache_lookup(struct cd_layer *l, const char *cache,
@@ -608,8 +580,8 @@ int cd_layer_build(struct cd_layer *l, uint64_t mtime, struct cd_err *err)
 {
 	char *store = NULL, *cache = NULL, tmp[4200] = "", dst[4200];
 	int rc = -1, fd = -1;
-	if (cd_image_cache_dir("blobs/sha256", &store, err) != 0 ||
-	    cd_image_cache_dir("layers", &cache, err) != 0)
+	if (cd_fs_cache_dir("blobs/sha256", &store, err) != 0 ||
+	    cd_fs_cache_dir("layers", &cache, err) != 0)
 		goto done;
 	if (cache_lookup(l, cache, store)) {
 		rc = 0;

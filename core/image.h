@@ -81,8 +81,6 @@ int cd_layer_write(struct cd_layer *layer, uint64_t mtime, int fd,
 int cd_layer_build(struct cd_layer *layer, uint64_t mtime, struct cd_err *err);
 void cd_layer_free(struct cd_layer *layer);
 
-/* $XDG_CACHE_HOME/cdhost/<sub> (else ~/.cache/...), created; *out owned. */
-int cd_image_cache_dir(const char *sub, char **out, struct cd_err *err);
 
 /* ---- config, manifest, index ---- */
 

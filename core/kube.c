@@ -362,18 +362,6 @@ static json_t *cache_read(const struct cd_kube *k, const char *key)
 	return json_load_file(path, 0, &je);
 }
 
-static void mkdirs(const char *dir)
-{
-	char p[4096];
-	snprintf(p, sizeof p, "%s", dir);
-	for (char *s = p + 1; *s; s++)
-		if (*s == '/') {
-			*s = '\0';
-			mkdir(p, 0700);
-			*s = '/';
-		}
-	mkdir(p, 0700);
-}
 
 static void cache_write(const struct cd_kube *k, const char *key,
 			const json_t *list)
@@ -381,7 +369,7 @@ static void cache_write(const struct cd_kube *k, const char *key,
 	char path[4096], tmp[4200];
 	if (!k->cache_dir)
 		return;
-	mkdirs(k->cache_dir);
+	cd_fs_mkdirs(k->cache_dir); /* a cache: failure only loses the cache */
 	cache_file(k, key, path, sizeof path);
 	snprintf(tmp, sizeof tmp, "%s.%d.tmp", path, (int)getpid());
 	if (json_dump_file(list, tmp, JSON_COMPACT) == 0)

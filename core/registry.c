@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fs.h"
 #include "mem.h"
 #include "util.h"
 
@@ -635,36 +636,10 @@ int cd_registry_manifest_put(struct cd_registry *r, const struct cd_ref *ref,
 
 /* ---- blob store ---- */
 
-static int mkdirs(char *path)
-{
-	for (char *p = path + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		int bad = mkdir(path, 0700) != 0 && errno != EEXIST;
-		*p = '/';
-		if (bad)
-			return -1;
-	}
-	return mkdir(path, 0700) != 0 && errno != EEXIST ? -1 : 0;
-}
 
 static int store_dir(struct cd_registry *r, struct cd_err *err)
 {
-	char dir[4096];
-	const char *c = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
-	if (r->store)
-		return 0;
-	if (c && *c)
-		snprintf(dir, sizeof dir, "%s/cdhost/blobs/sha256", c);
-	else
-		snprintf(dir, sizeof dir, "%s/.cache/cdhost/blobs/sha256",
-			 home && *home ? home : "/tmp");
-	if (mkdirs(dir) != 0)
-		return cd_err_set(err, CD_E_IO, "registry",
-				  "cannot create the blob store %s", dir);
-	r->store = cd_strdup(dir);
-	return r->store ? 0 : cd_err_set(err, CD_E_NOMEM, "registry", "out of memory");
+	return r->store ? 0 : cd_fs_cache_dir("blobs/sha256", &r->store, err);
 }
 
 static char *store_path(struct cd_registry *r, const char *digest, const char *sfx)
