@@ -14,8 +14,9 @@
 #include "value_priv.h"
 
 #define OP "yaml.encode"
-/* libyaml refuses implicit keys longer than 1024 characters; longer keys
- * are written as explicit "? key" entries. */
+/* libyaml refuses implicit keys longer than 1024 characters *as written*
+ * (quotes and escapes included); longer keys are written as explicit
+ * "? key" entries. */
 #define MAX_IMPLICIT_KEY 1000
 
 /* Where a node is written: alone on a line at the top, after "key:", or
@@ -180,10 +181,15 @@ static int write_key(struct yw *y, const struct cd_value_key *k, int ind)
 	if (cd_value_utf8_scan(k->s, k->n) & CD_UTF8_INVALID)
 		return cd_value_walk_fail(&y->w, "a key is not valid UTF-8");
 	if (k->n <= MAX_IMPLICIT_KEY) {
+		size_t start = y->out->len;
 		if (write_string(y, k->s, k->n, 0, NULL) != 0)
 			return -1;
-		put(y, ":", 1);
-		return 0;
+		if (y->full || y->out->len - start <= MAX_IMPLICIT_KEY) {
+			put(y, ":", 1);
+			return 0;
+		}
+		y->out->len = start; /* escapes made it too long: go explicit */
+		y->out->data[start] = '\0';
 	}
 	put(y, "? ", 2);
 	write_quoted(y, k->s, k->n);

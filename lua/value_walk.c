@@ -401,10 +401,12 @@ int cd_value_walk_keys(struct cd_value_walk *w, int idx, size_t *first,
 		return -1;
 	}
 	*n = w->nkeys - *first;
+	if (*n == 0)
+		return 0; /* w->keys may still be NULL: no arithmetic on it */
 	struct cd_value_key *k = w->keys + *first;
 	if (*n > 1)
 		qsort(k, *n, sizeof *k, cmp_bytes);
-	if (!(w->flags & CD_VALUE_SORT_KEYS) && *n > 0) {
+	if (!(w->flags & CD_VALUE_SORT_KEYS)) {
 		rank_keys(w, idx, k, *n);
 		qsort(k, *n, sizeof *k, cmp_rank);
 	}
