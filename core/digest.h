@@ -9,7 +9,7 @@
 
 #include "err.h"
 
-#define CD_DIGEST_MAX 80 /* "sha256:" + 64 hex + NUL, with room for sha512 */
+#define CD_DIGEST_MAX 144 /* "sha512:" + 128 hex + NUL (136), rounded up */
 
 struct cd_sha256 {
 	void *md; /* EVP_MD_CTX */
