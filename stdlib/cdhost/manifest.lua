@@ -557,14 +557,51 @@ local function user_scopes(kinds, op)
   return s
 end
 
---- Sets metadata.namespace on every namespaced object.
+-- The ServiceAccounts of the set, name -> { [namespace before] = true }
+-- ("default" for one without a namespace, as the API server reads it).
+local function service_accounts(items)
+  local sas = {}
+  for _, o in ipairs(items) do
+    if o.kind == "ServiceAccount" and group_of(o) == "" then
+      local name = name_of(o)
+      sas[name] = sas[name] or {}
+      sas[name][namespace_of(o) or "default"] = true
+    end
+  end
+  return sas
+end
+
+-- kustomize's rule for (Cluster)RoleBinding subjects: a ServiceAccount
+-- subject named "default", or naming a ServiceAccount of the set (with no
+-- namespace, or that ServiceAccount's namespace), follows it to ns.
+local function move_subjects(o, sas, ns)
+  if (o.kind ~= "RoleBinding" and o.kind ~= "ClusterRoleBinding")
+    or group_of(o) ~= "rbac.authorization.k8s.io" or type(o.subjects) ~= "table" then
+    return
+  end
+  for _, s in ipairs(o.subjects) do
+    if type(s) == "table" and s.kind == "ServiceAccount" and type(s.name) == "string" then
+      local known = sas[s.name]
+      if s.name == "default" or (known and (s.namespace == nil or s.namespace == "" or known[s.namespace])) then
+        s.namespace = ns
+      end
+    end
+  end
+end
+
+--- Sets metadata.namespace on every namespaced object, and moves the
+--- RoleBinding/ClusterRoleBinding subjects of the set's ServiceAccounts.
 function M.namespace(objs, ns, opts)
   local op = "manifest.namespace"
   if type(ns) ~= "string" or ns == "" then fail("invalid", op, "expected a namespace name") end
   local items = items_of(objs, op)
   local crds, user = crd_scopes(items), user_scopes(opts and opts.kinds, op)
-  for _, o in ipairs(items) do
-    if scope_of(o, crds, user, op) then sub(o, "metadata").namespace = ns end
+  local scoped = {}
+  for i, o in ipairs(items) do scoped[i] = scope_of(o, crds, user, op) end
+  local sas = service_accounts(items)
+  for i, o in ipairs(items) do
+    move_subjects(o, sas, ns)
+    if scoped[i] then sub(o, "metadata").namespace = ns end
   end
   check_duplicates(items, op)
   return objs

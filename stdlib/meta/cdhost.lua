@@ -151,7 +151,8 @@ function cdhost.manifest.label(objs, labels, opts) end
 ---@param opts? {templates?: boolean}
 function cdhost.manifest.annotate(objs, annotations, opts) end
 --- Sets metadata.namespace on namespaced objects (built-in kinds, CRDs in
---- the set, `opts.kinds`); an unknown kind is an error.
+--- the set, `opts.kinds`); an unknown kind is an error. (Cluster)RoleBinding
+--- subjects of the set's ServiceAccounts (and `default`) move with them.
 ---@param objs cdhost.manifests|cdhost.object[]|cdhost.object
 ---@param ns string
 ---@param opts? {kinds?: table<string, "Namespaced"|"Cluster">}  keys "group/Kind"

@@ -171,6 +171,56 @@ t.test("namespace: an unknown kind offline is an error that says so", function()
   t.eq(by_name(objs, "widget").metadata.namespace, nil)
 end)
 
+t.test("namespace: RoleBinding subjects follow the set's ServiceAccounts", function()
+  local objs = M.parse [[
+apiVersion: v1
+kind: ServiceAccount
+metadata: {name: runner}
+---
+apiVersion: v1
+kind: ServiceAccount
+metadata: {name: builder, namespace: old}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: rb, namespace: old}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: r}
+subjects:
+- {kind: ServiceAccount, name: runner}
+- {kind: ServiceAccount, name: runner, namespace: ""}
+- {kind: ServiceAccount, name: runner, namespace: default}
+- {kind: ServiceAccount, name: runner, namespace: old}
+- {kind: ServiceAccount, name: builder, namespace: old}
+- {kind: ServiceAccount, name: builder, namespace: other}
+- {kind: ServiceAccount, name: default}
+- {kind: ServiceAccount, name: outsider, namespace: old}
+- {kind: User, name: runner}
+- {kind: User, name: default}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: crb}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: r}
+subjects:
+- {kind: ServiceAccount, name: builder, namespace: old}
+- {kind: ServiceAccount, name: outsider}
+]]
+  M.namespace(objs, "shop")
+  local ns = {}
+  for i, s in ipairs(by_name(objs, "rb").subjects) do ns[i] = s.namespace or "-" end
+  t.eq(table.concat(ns, " "), "shop shop shop old shop other shop old - -")
+  local crb = by_name(objs, "crb")
+  t.eq(crb.metadata.namespace, nil)
+  t.eq(crb.subjects[1].namespace, "shop")
+  t.eq(crb.subjects[2].namespace, nil)
+end)
+
+t.test("namespace: all or nothing when a kind is unknown", function()
+  local objs = load()
+  t.raises("invalid", M.namespace, objs, "shop")
+  t.eq(by_name(objs, "deploy").metadata.namespace, nil)
+end)
+
 t.test("namespace can create duplicates, which are caught", function()
   local objs = M.parse [[
 apiVersion: v1
