@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `cdhost health -f OBJ.yaml` and `cdhost health test DIR` (SPEC sections 2
-# and 7, docs/health.md): Argo CD's words on stdout, exit codes, Argo CD's
-# own health scripts and tests, hostile and broken scripts.
+# and 7, docs/health.md): Argo CD's words on stdout, exit codes, scripts and
+# tests in Argo CD's format (written here), hostile and broken scripts.
 CDHOST=$1
 . "$(dirname "$0")/lib.sh"
 FX=$CDHOST_SRC/tests/fixtures
@@ -10,20 +10,16 @@ HD=$FX/health
 obj() { cat >"$WORK/$1"; echo "$WORK/$1"; }
 script() { mkdir -p "$WORK/hd/$1"; cat >"$WORK/hd/$1/health.lua"; }
 
-t "Argo CD's own scripts and tests pass (tests/fixtures/argo, see NOTICE)"
-run "$CDHOST" health test "$FX/argo"
-expect_rc 0; expect_out "69 passed, 0 failed"
-expect_out "ok   argoproj.io/Rollout/testdata/canary/progressing_setWeightStep.yaml: Progressing"
-expect_out "ok   batch/CronJob/testdata/active.yaml: Healthy"   # table.getn
-expect_out "ok   _.crossplane.io/_/testdata/composition_healthy.yaml: Healthy"
-expect_no_out "FAIL"
-
-t "cdhost's own Argo-format tests: getn, integers, wildcard, core group, keys in any case"
+t "Argo CD-format scripts and tests written here: getn, os.time, goto, integers, wildcard, exact over wildcard, core group, keys in any case, first document only"
 run "$CDHOST" health test "$HD"
-expect_rc 0; expect_out "9 passed, 0 failed"
+expect_rc 0; expect_out "17 passed, 0 failed"; expect_no_out "FAIL"
 expect_out "ok   example.com/Widget/testdata/paused.yaml: Suspended"
+expect_out "ok   example.com/Widget/testdata/progressing.yaml: Progressing" # not the 2nd document
 expect_out "ok   _.acme.io/_/testdata/bucket.yaml: Degraded"
+expect_out "ok   queue.acme.io/Queue/testdata/ready.yaml: Healthy"          # not _.acme.io/_
 expect_out "ok   ConfigMap/testdata/broken.yaml: Degraded"
+expect_out "ok   batch/CronJob/testdata/succeeded.yaml: Healthy"           # UPPER-case keys
+expect_out "ok   batch/CronJob/testdata/future.yaml: Degraded"             # os.time()
 
 t "health -f with a script: Argo's words, integers stay integers"
 run "$CDHOST" health -f "$HD/example.com/Widget/testdata/healthy.yaml" --health-dir "$HD"
@@ -35,9 +31,26 @@ expect_rc 1; expect_out "Progressing: Waiting for the widget controller"
 run "$CDHOST" health -f "$HD/example.com/Widget/testdata/paused.yaml" --health-dir "$HD"
 expect_rc 0; expect_out "Suspended: Paused since 1970-01-01"; expect_err "is Suspended: counted as done"
 
+t "health -f picks the exact directory over the wildcard, the wildcard for other kinds"
+run "$CDHOST" --output json health -f "$HD/queue.acme.io/Queue/testdata/ready.yaml" --health-dir "$HD"
+expect_rc 0; expect_out '"status":"Healthy","message":"2 condition(s) true","script":"'"$HD"'/queue.acme.io/Queue/health.lua"}'
+run "$CDHOST" --output json health -f "$HD/_.acme.io/_/testdata/bucket.yaml" --health-dir "$HD"
+expect_rc 3; expect_out '"status":"Degraded","message":"Bucket failed","script":"'"$HD"'/_.acme.io/_/health.lua"}'
+run "$CDHOST" health -f "$HD/batch/CronJob/testdata/succeeded.yaml" --health-dir "$HD"
+expect_rc 0; [ "$OUT" = "Healthy: the last job took 90s" ] && ok || bad "exact line"
+
 t "health -f without a script: cdhost's status engine in Argo's words"
-run "$CDHOST" health -f "$FX/argo/kafka.strimzi.io/Kafka/testdata/healthy.yaml"
-expect_rc 0; expect_out "Healthy"
+k=$(obj kafka.yaml <<'EOF'
+apiVersion: kafka.strimzi.io/v1beta2
+kind: Kafka
+metadata: {name: events, generation: 2}
+status:
+  observedGeneration: 2
+  conditions: [{type: Ready, status: "True"}]
+EOF
+)
+run "$CDHOST" health -f "$k" --health-dir "$HD"
+expect_rc 0; [ "$OUT" = "Healthy: Resource is Ready" ] && ok || bad "exact line"
 p=$(obj pod.yaml <<'EOF'
 apiVersion: v1
 kind: Pod
