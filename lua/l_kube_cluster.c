@@ -238,7 +238,10 @@ static struct input *read_objects(lua_State *L, int idx, const char *op)
 		}
 		json_array_append_new(in->objs, j);
 		if (cd_value_source(L, -1, &file, &doc, &line) == 0) {
-			snprintf(src, sizeof src, "%s:%d", file, line);
+			if (line)
+				snprintf(src, sizeof src, "%s:%d", file, line);
+			else /* rendered by a tool: the template's name */
+				snprintf(src, sizeof src, "%s", file);
 			in->sources[i - 1] = cd_strdup(src);
 		}
 		in->n = i;

@@ -38,16 +38,18 @@ static struct cd_ctx *ctx_of(lua_State *L)
 
 /* ---- source records ---- */
 
-/* Pushes "file:line (document N)" for a loaded table, or nil. */
+/* Pushes "file:line (document N)" for a loaded table, the template for a
+ * rendered one, or nil. */
 static int l_where(lua_State *L)
 {
 	const char *file;
 	int doc, line;
-	if (cd_value_source(L, 1, &file, &doc, &line) != 0) {
+	if (cd_value_source(L, 1, &file, &doc, &line) != 0)
 		lua_pushnil(L);
-		return 1;
-	}
-	lua_pushfstring(L, "%s:%d (document %d)", file, line, doc);
+	else if (line == 0)
+		lua_pushstring(L, file);
+	else
+		lua_pushfstring(L, "%s:%d (document %d)", file, line, doc);
 	return 1;
 }
 
@@ -256,15 +258,25 @@ static int l_load(lua_State *L)
 	return 1;
 }
 
-/* C.parse(text, name, json): the validated objects of one text. */
+/* C.parse(text, name, json, rendered): the validated objects of one text;
+ * with `rendered` (a template's name) their source is that name, without a
+ * position (a line of a tool's output means nothing to the user). */
 static int l_parse(lua_State *L)
 {
 	size_t n;
 	const char *s = luaL_checklstring(L, 1, &n);
 	const char *name = luaL_checkstring(L, 2);
 	int json = lua_toboolean(L, 3);
+	const char *rendered = luaL_optstring(L, 4, NULL);
 	lua_newtable(L);
-	decode_into(L, lua_gettop(L), s, n, name, json);
+	int out = lua_gettop(L);
+	decode_into(L, out, s, n, name, json);
+	lua_Integer count = rendered ? (lua_Integer)lua_rawlen(L, out) : 0;
+	for (lua_Integer i = 1; i <= count; i++) {
+		lua_rawgeti(L, out, i);
+		cd_value_set_source(L, -1, rendered, 1, 0);
+		lua_pop(L, 1);
+	}
 	return 1;
 }
 

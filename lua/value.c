@@ -165,19 +165,36 @@ void cd_value_build_map(lua_State *L, const struct cd_value_build *b, int n)
 	lua_rawset(L, b->order);
 }
 
-void cd_value_build_source(lua_State *L, const struct cd_value_build *b,
-			   int idx, int doc, int line)
+/* source[t] = {file, doc, line}: all given as absolute stack indices but
+ * doc and line. */
+static void put_record(lua_State *L, int source, int t, int file, int doc,
+		       int line)
 {
-	idx = lua_absindex(L, idx);
-	lua_pushvalue(L, idx);
+	lua_pushvalue(L, t);
 	lua_createtable(L, 3, 0);
-	lua_pushvalue(L, b->file);
+	lua_pushvalue(L, file);
 	lua_rawseti(L, -2, 1);
 	lua_pushinteger(L, doc);
 	lua_rawseti(L, -2, 2);
 	lua_pushinteger(L, line);
 	lua_rawseti(L, -2, 3);
-	lua_rawset(L, b->source);
+	lua_rawset(L, source);
+}
+
+void cd_value_build_source(lua_State *L, const struct cd_value_build *b,
+			   int idx, int doc, int line)
+{
+	put_record(L, b->source, lua_absindex(L, idx), b->file, doc, line);
+}
+
+void cd_value_set_source(lua_State *L, int idx, const char *file, int doc,
+			 int line)
+{
+	idx = lua_absindex(L, idx);
+	cd_value_getreg(L, CD_VREG_SOURCE);
+	push_interned_name(L, file);
+	put_record(L, lua_gettop(L) - 1, idx, lua_gettop(L), doc, line);
+	lua_pop(L, 2);
 }
 
 /* ---- Lua bindings ---- */

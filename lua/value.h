@@ -59,9 +59,14 @@ int cd_value_to_yaml(lua_State *L, int idx, unsigned flags,
 		     struct cd_buf *out, struct cd_err *err);
 
 /* Where a loaded table came from. Returns 0 and fills the outputs
- * (file borrowed from the registry, valid while the state lives) or -1. */
+ * (file borrowed from the registry, valid while the state lives) or -1.
+ * line 0 means no position (an object rendered by a tool: file names the
+ * template). */
 int cd_value_source(lua_State *L, int idx, const char **file, int *doc,
 		    int *line);
+/* Replaces the source record of the table at idx. */
+void cd_value_set_source(lua_State *L, int idx, const char *file, int doc,
+			 int line);
 
 /* Adds json = {encode, decode}, yaml = {encode, decode}, map, list and null
  * to the table at index t (the cdhost table under construction). */

@@ -949,6 +949,26 @@ local function warn_lines(text, what)
   for line in text:gmatch("[^\n]+") do host.log.warn(what .. ": " .. line) end
 end
 
+-- helm's output, one document per template section ("---" then "# Source:
+-- chart/templates/x.yaml"): each object keeps its template as its source.
+local function parse_rendered(out, release)
+  local objs, text = wrap({}), "\n" .. out
+  local marks = {}
+  for at, path in text:gmatch("\n()%-%-%-[ \t]*\n# Source: ([^\n]+)") do
+    marks[#marks + 1] = { at = at, path = path }
+  end
+  local first = marks[1] and marks[1].at or #text + 1
+  if text:sub(1, first - 1):find("%S") then
+    append(objs, C.parse(text:sub(1, first - 1), "helm:" .. release), "helm.template")
+  end
+  for i, m in ipairs(marks) do
+    local name = fmt("%s (helm release %s)", m.path, release)
+    local stop = marks[i + 1] and marks[i + 1].at - 1 or #text
+    append(objs, C.parse(text:sub(m.at, stop), name, false, name), "helm.template")
+  end
+  return objs
+end
+
 --- Renders a chart with `helm template` (argv, no shell) and parses it.
 function H.template(o)
   local op = "helm.template"
@@ -961,9 +981,9 @@ function H.template(o)
   local text = next(values) and yaml.encode(values) or nil
   local out, err = C.run("helm", args, op, text)
   if err ~= "" then warn_lines(err, "helm") end
-  local objs = C.parse(out, "helm:" .. release)
+  local objs = parse_rendered(out, release)
   if #objs == 0 then fail("invalid", op, "helm template rendered no objects for chart %s", o.chart) end
-  return check_duplicates(wrap(objs), op)
+  return check_duplicates(objs, op)
 end
 
 --- Builds a kustomization with `kustomize build` or `kubectl kustomize`.

@@ -61,4 +61,41 @@ kinds=$(grep '^kind:' "$WORK/.out" | uniq | tr '\n' ' ')
 	&& ok || bad "order: $kinds"
 expect_err "plan: apply 8 object(s):"
 
+t "objects from helm.template keep their template as source"
+mkdir -p "$M/charts/srcs/templates"
+printf 'apiVersion: v2\nname: srcs\nversion: 0.1.0\n' >"$M/charts/srcs/Chart.yaml"
+cat >"$M/charts/srcs/templates/settings.yaml" <<'EOF'
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: settings
+---
+apiVersion: example.com/v1
+kind: Widget
+metadata:
+  name: w
+EOF
+cat >"$M/charts/srcs/templates/copy.yaml" <<'EOF'
+{{- if .Values.dup }}
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: settings
+{{- end }}
+EOF
+cat >"$M/srcs.lua" <<'EOF'
+local objs = cdhost.helm.template { chart = "charts/srcs", release = "r",
+                                    values = { dup = cdhost.args.dup == "1" } }
+if cdhost.args.ns then cdhost.manifest.namespace(objs, "shop") end
+cdhost.kube.apply(objs)
+EOF
+run env PATH="$TOOLS:$PATH" "$CDHOST" --dry-run "$M/srcs.lua" --set dup=1
+expect_rc 1; expect_empty_out
+expect_err "duplicate object ConfigMap settings: srcs/templates/copy.yaml (helm release r) and srcs/templates/settings.yaml (helm release r)"
+run env PATH="$TOOLS:$PATH" "$CDHOST" --dry-run --offline "$M/srcs.lua" --set ns=1
+expect_rc 1; expect_empty_out
+expect_err "unknown kind Widget (apiVersion example.com/v1) at srcs/templates/settings.yaml (helm release r): not a built-in kind"
+run env PATH="$TOOLS:$PATH" "$CDHOST" --dry-run "$M/srcs.lua"
+expect_rc 0; expect_out "kind: Widget"; expect_out "name: settings"
+
 finish
