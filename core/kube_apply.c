@@ -541,10 +541,19 @@ static json_t *result_of(const json_t *obj, const char *action, int changed)
 	return res;
 }
 
+/* Diff: the part of the diff output from offset `at` on (one object's
+ * unified diff, "" when it is unchanged) becomes the result's `diff`. */
+static void attach_diff(json_t *res, const struct cd_buf *d, size_t at)
+{
+	json_t *s = d->len > at ? json_stringn(d->data + at, d->len - at) : NULL;
+	json_object_set_new(res, "diff", s ? s : json_string(""));
+}
+
 static int record(struct run *r, struct item *g, size_t n, struct cd_err *err)
 {
 	for (size_t i = 0; i < n; i++) {
 		struct item *it = &g[i];
+		size_t at = r->o->diff ? r->o->diff->len : 0;
 		int changed;
 		const char *action;
 		if (r->o->op == CD_KUBE_DIFF) {
@@ -560,9 +569,10 @@ static int record(struct run *r, struct item *g, size_t n, struct cd_err *err)
 			action = !it->live ? "created" : changed ? "configured" : "unchanged";
 		}
 		r->changes += changed != 0;
-		json_array_append_new(r->results,
-				      result_of(it->after ? it->after : it->obj,
-						action, changed));
+		json_t *res = result_of(it->after ? it->after : it->obj, action, changed);
+		if (r->o->op == CD_KUBE_DIFF)
+			attach_diff(res, r->o->diff, at);
+		json_array_append_new(r->results, res);
 	}
 	return 0;
 }
@@ -1064,10 +1074,14 @@ static int delete_group(struct run *r, struct member *g, size_t n,
 			    bt.st[i] != 404;
 		if (bt.failed[i])
 			continue;
+		size_t at = r->o->diff ? r->o->diff->len : 0;
 		if (r->o->op == CD_KUBE_DIFF && diff_one(r, g[i].obj, NULL, err) < 0)
 			goto done;
 		r->changes++;
-		json_array_append_new(r->results, result_of(g[i].obj, action, 1));
+		json_t *res = result_of(g[i].obj, action, 1);
+		if (r->o->op == CD_KUBE_DIFF)
+			attach_diff(res, r->o->diff, at);
+		json_array_append_new(r->results, res);
 	}
 	rc = batch_err(bt.errs, bt.failed, n, err);
 done:

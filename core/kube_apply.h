@@ -42,8 +42,8 @@ struct cd_kube_apply_opts {
  * names where object i came from ("app.yaml:2", may be NULL). *results gets
  * one entry per object in apply order: {apiVersion, kind, namespace, name,
  * uid, generation, resourceVersion, changed, action} plus, for pruned
- * objects, action "pruned"/"deleted". *changes counts objects that differ
- * (diff) or changed (apply). */
+ * objects, action "pruned"/"deleted"; in diff, `diff` = the object's part of
+ * o->diff. *changes counts objects that differ (diff) or changed (apply). */
 int cd_kube_apply(struct cd_kube *k, json_t *objs, const char *const *sources,
 		  const struct cd_kube_apply_opts *o, json_t **results,
 		  unsigned *changes, struct cd_err *err);

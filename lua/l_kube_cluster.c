@@ -102,25 +102,29 @@ static struct clients *clients(lua_State *L)
 	return cs;
 }
 
-static struct cd_kube *client(lua_State *L, const char *op, const char *context)
+/* The client of a context (NULL: --kube-context's, else the current one),
+ * opened on first use. 0, or -1 with err filled (no kubeconfig, a bad one). */
+static int client_open(lua_State *L, const char *op, const char *context,
+		       struct cd_kube **out, struct cd_err *err)
 {
 	struct cd_sandbox *sb = cd_sandbox_get(L);
 	const struct cd_ctx *ctx = sb->ctx;
 	struct clients *cs = clients(L);
-	struct cd_err err;
 	const char *want = context ? context : ctx->kube_context ? ctx->kube_context : "";
 	int slot = -1;
 	for (int i = 0; i < MAX_CLIENTS; i++) {
-		if (cs->c[i].kube && !strcmp(cs->c[i].context, want))
-			return cs->c[i].kube;
+		if (cs->c[i].kube && !strcmp(cs->c[i].context, want)) {
+			*out = cs->c[i].kube;
+			return 0;
+		}
 		if (!cs->c[i].kube && slot < 0)
 			slot = i;
 	}
 	if (slot < 0)
-		cd_lerr_raise(L, CD_E_USAGE, op, "too many kube contexts in one run");
+		return cd_err_set(err, CD_E_USAGE, op, "too many kube contexts in one run");
 	if (!cs->http_ok) {
-		if (cd_http_init(&cs->http, ctx, &err) != 0)
-			cd_lerr_raise_err(L, &err);
+		if (cd_http_init(&cs->http, ctx, err) != 0)
+			return -1;
 		cs->http_ok = 1;
 	}
 	struct cd_kubeconfig_opts o = {
@@ -136,14 +140,24 @@ static struct cd_kube *client(lua_State *L, const char *op, const char *context)
 	};
 	cs->c[slot].context = cd_strdup(want);
 	if (!cs->c[slot].context)
-		cd_lerr_raise(L, CD_E_NOMEM, op, "out of memory");
-	if (cd_kube_open(&cs->c[slot].kube, &cs->http, ctx, &o, &err) != 0) {
+		return cd_err_set(err, CD_E_NOMEM, op, "out of memory");
+	if (cd_kube_open(&cs->c[slot].kube, &cs->http, ctx, &o, err) != 0) {
 		cd_free(cs->c[slot].context);
 		cs->c[slot].context = NULL;
-		snprintf(err.op, sizeof err.op, "%s", op);
-		cd_lerr_raise_err(L, &err);
+		snprintf(err->op, sizeof err->op, "%s", op);
+		return -1;
 	}
-	return cs->c[slot].kube;
+	*out = cs->c[slot].kube;
+	return 0;
+}
+
+static struct cd_kube *client(lua_State *L, const char *op, const char *context)
+{
+	struct cd_kube *k;
+	struct cd_err err;
+	if (client_open(L, op, context, &k, &err) != 0)
+		cd_lerr_raise_err(L, &err);
+	return k;
 }
 
 /* ---- options ---- */
@@ -204,13 +218,13 @@ static void input_free(void *p)
 /* The objects argument (one object or a list) as JSON, with sources. */
 static struct input *read_objects(lua_State *L, int idx, const char *op)
 {
+	luaL_checktype(L, idx, LUA_TTABLE);
 	struct cd_lptr *box = cd_lptr_push(L, NULL, input_free);
 	struct input *in = cd_calloc(1, sizeof *in);
 	struct cd_err err;
 	if (!in)
 		cd_lerr_raise(L, CD_E_NOMEM, op, "out of memory");
 	box->ptr = in;
-	luaL_checktype(L, idx, LUA_TTABLE);
 	lua_getfield(L, idx, "kind");
 	int single = !lua_isnil(L, -1);
 	lua_pop(L, 1);
@@ -259,7 +273,36 @@ static void push_json(lua_State *L, const json_t *j, const char *op)
 	}
 }
 
-/* ---- kube.apply in run/deploy/diff/delete ---- */
+/* ---- kube.apply in run/deploy/diff/delete, kube.diff ---- */
+
+/* The options of kube.apply and kube.diff (the table at oi, may be none). */
+static void apply_opts(lua_State *L, int oi, const char *op, enum cd_kube_op kop,
+		       struct cd_buf *diff, struct cd_kube_apply_opts *o)
+{
+	*o = (struct cd_kube_apply_opts){
+		.op = kop,
+		.force = opt_bool(L, oi, "force", op),
+		.prune = opt_bool(L, oi, "prune", op),
+		.applyset = opt_string(L, oi, "applyset", op),
+		.namespace_ = opt_string(L, oi, "namespace", op),
+		.tooling = "cdhost/" CDHOST_VERSION,
+		.lock_wait = opt_number(L, oi, "lock_wait", 120),
+		.propagation = opt_string(L, oi, "propagation", op),
+		.show_secrets = cd_sandbox_get(L)->ctx->show_secrets,
+		.text = yaml_text,
+		.text_ud = L,
+		.diff = diff,
+	};
+}
+
+/* The arguments (objs [, opts]) of kube.apply and kube.diff: the objects,
+ * in a box pushed on the stack. */
+static struct input *apply_args(lua_State *L, const char *op)
+{
+	if (!lua_isnoneornil(L, 2))
+		luaL_checktype(L, 2, LUA_TTABLE);
+	return read_objects(L, 1, op);
+}
 
 int cd_l_kube_apply_cluster(lua_State *L, enum cd_action act)
 {
@@ -267,33 +310,18 @@ int cd_l_kube_apply_cluster(lua_State *L, enum cd_action act)
 	struct cd_sandbox *sb = cd_sandbox_get(L);
 	struct cd_ctx *ctx = sb->ctx;
 	int oi = 2;
-	char tooling[64];
 	struct cd_err err;
 	json_t *results = NULL;
 	unsigned changes = 0;
-	if (!lua_isnoneornil(L, oi))
-		luaL_checktype(L, oi, LUA_TTABLE);
-	struct input *in = read_objects(L, 1, op);
+	struct input *in = apply_args(L, op);
 	int box = lua_gettop(L);
 	struct cd_kube *k = client(L, op, opt_string(L, oi, "context", op));
 	struct cd_buf *diff = cd_lbuf_push(L);
-	snprintf(tooling, sizeof tooling, "cdhost/%s", CDHOST_VERSION);
-	struct cd_kube_apply_opts o = {
-		.op = act == CD_ACT_DIFF ? CD_KUBE_DIFF
-		      : act == CD_ACT_DELETE ? CD_KUBE_DELETE
-					     : CD_KUBE_APPLY,
-		.force = opt_bool(L, oi, "force", op),
-		.prune = opt_bool(L, oi, "prune", op),
-		.applyset = opt_string(L, oi, "applyset", op),
-		.namespace_ = opt_string(L, oi, "namespace", op),
-		.tooling = tooling,
-		.lock_wait = opt_number(L, oi, "lock_wait", 120),
-		.propagation = opt_string(L, oi, "propagation", op),
-		.show_secrets = ctx->show_secrets,
-		.text = yaml_text,
-		.text_ud = L,
-		.diff = diff,
-	};
+	struct cd_kube_apply_opts o;
+	apply_opts(L, oi, op, act == CD_ACT_DIFF     ? CD_KUBE_DIFF
+			      : act == CD_ACT_DELETE ? CD_KUBE_DELETE
+						     : CD_KUBE_APPLY,
+		   diff, &o);
 	if (cd_kube_apply(k, in->objs, (const char *const *)in->sources, &o,
 			  &results, &changes, &err) != 0)
 		return cd_lerr_raise_err(L, &err);
@@ -313,6 +341,65 @@ int cd_l_kube_apply_cluster(lua_State *L, enum cd_action act)
 	push_json(L, results, op);
 	cd_lptr_release(rbox);
 	lua_remove(L, box);
+	return 1;
+}
+
+/* A read that failed: in render mode a cluster that cannot be reached
+ * (or no kubeconfig at all, when opening) is a warning in the plan and the
+ * call returns nil, message (SPEC section 3); anything else raises. */
+static int read_failed(lua_State *L, struct cd_err *err, const char *op,
+		       int opening)
+{
+	struct cd_ctx *ctx = cd_sandbox_get(L)->ctx;
+	snprintf(err->op, sizeof err->op, "%s", op);
+	if (ctx->mode == CD_MODE_RENDER &&
+	    (err->code == CD_E_UNREACHABLE ||
+	     (opening && err->code == CD_E_NOT_FOUND))) {
+		cd_report_log(ctx->report, CD_LOG_WARN, "render",
+			      "%s: diff unknown: no cluster to compare with (%s)", op,
+			      err->msg);
+		lua_pushnil(L);
+		lua_pushstring(L, err->msg);
+		return 2;
+	}
+	return cd_lerr_raise_err(L, err);
+}
+
+/* kube.diff(objs [, opts]): the server-side dry run of kube.apply(objs,
+ * opts) in any mode, returned as {changed = bool, diffs = {...}} (one
+ * entry per object, as kube.apply's results, with `diff` = its unified
+ * diff); nothing is printed and nothing changes. */
+static int l_diff(lua_State *L)
+{
+	static const char *const op = "kube.diff";
+	struct cd_ctx *ctx = cd_sandbox_get(L)->ctx;
+	int oi = 2;
+	struct cd_err err;
+	struct cd_kube *k;
+	json_t *results = NULL;
+	unsigned changes = 0;
+	struct input *in = apply_args(L, op);
+	int box = lua_gettop(L);
+	struct cd_buf *diff = cd_lbuf_push(L);
+	struct cd_kube_apply_opts o;
+	apply_opts(L, oi, op, CD_KUBE_DIFF, diff, &o);
+	if (client_open(L, op, opt_string(L, oi, "context", op), &k, &err) != 0)
+		return read_failed(L, &err, op, 1);
+	if (cd_kube_apply(k, in->objs, (const char *const *)in->sources, &o,
+			  &results, &changes, &err) != 0)
+		return read_failed(L, &err, op, 0);
+	cd_report_log(ctx->report, CD_LOG_INFO, "apply",
+		      "kube.diff: %zu object(s) compared, %u differ",
+		      json_array_size(results), changes);
+	struct cd_lptr *rbox = cd_lptr_push(L, results, (void (*)(void *))json_decref);
+	cd_value_new(L, CD_VALUE_MAP);
+	lua_pushboolean(L, changes > 0);
+	lua_setfield(L, -2, "changed");
+	push_json(L, results, op);
+	lua_setfield(L, -2, "diffs");
+	cd_lptr_release(rbox);
+	lua_replace(L, box);
+	lua_settop(L, box);
 	return 1;
 }
 
@@ -623,7 +710,7 @@ void cd_l_kube_cluster_register(lua_State *L, int t)
 {
 	static const luaL_Reg fns[] = {
 		{"get", l_get}, {"list", l_list}, {"delete", l_delete},
-		{"watch", l_watch}, {NULL, NULL}};
+		{"watch", l_watch}, {"diff", l_diff}, {NULL, NULL}};
 	for (const luaL_Reg *f = fns; f->name; f++) {
 		lua_pushcfunction(L, f->func);
 		lua_setfield(L, t, f->name);

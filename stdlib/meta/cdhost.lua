@@ -256,6 +256,24 @@ function cdhost.kube.delete(ref, opts) end
 ---@return fun(): {type: string, object: table}?
 function cdhost.kube.watch(ref, opts) end
 
+---@class cdhost.kube.diff_entry: cdhost.kube.result
+---@field action "create"|"configure"|"unchanged"|"delete"
+---@field diff string  unified diff live -> dry-run result ("" when unchanged); Secret values masked unless --show-secrets
+
+---@class cdhost.kube.diff_result
+---@field changed boolean  some object would be created, changed or (prune) deleted
+---@field diffs cdhost.kube.diff_entry[]  one per object in apply order, then the prune deletions
+
+--- What kube.apply(objs, opts) would change, in any mode, as a value:
+--- a server-side dry run (dryRun=All: nothing changes) diffed against the
+--- live objects; nothing is printed. In render mode a cluster that cannot
+--- be reached (or no kubeconfig) gives nil, message and a plan warning.
+---@param objs table|table[]
+---@param opts? cdhost.kube.apply_opts
+---@return cdhost.kube.diff_result?
+---@return string? message
+function cdhost.kube.diff(objs, opts) end
+
 
 cdhost.rollout = {}
 ---@class cdhost.rollout.result
