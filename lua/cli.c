@@ -53,7 +53,8 @@ static const struct command {
 	 "shared recipe libraries pinned by commit and content hash",
 	 cd_lib_cmd, 0, NULL},
 	{"health",
-	 "cdhost health -f OBJ.yaml [--health-dir D] | cdhost health test DIR",
+	 "cdhost health -f OBJ.yaml [--health-dir D] | cdhost health test "
+	 "[--builtin] DIR",
 	 "status of one object, or run Argo CD health_test.yaml files",
 	 cd_health_cmd, 0, NULL},
 	{"check", "cdhost [flags] check RECIPE",
@@ -87,7 +88,7 @@ enum flag_id {
 	F_TIMEOUT, F_OUTPUT, F_VERBOSE, F_QUIET, F_NO_COLOR, F_ALLOW_ENV,
 	F_SET, F_DEFAULT_REPO, F_INSECURE_REGISTRY, F_HEALTH_DIR,
 	F_SHOW_SECRETS, F_MAX_INSTRUCTIONS, F_MAX_MEMORY, F_FILE_OUTPUT,
-	F_BUILD_ARTIFACTS, F_FILE, F_HELP
+	F_BUILD_ARTIFACTS, F_FILE, F_BUILTIN, F_HELP
 };
 
 static const struct flag {
@@ -128,6 +129,8 @@ static const struct flag {
 	{"build-artifacts", 'a', 1, F_BUILD_ARTIFACTS,
 	 "deploy: artifacts file to deploy (- = stdin)"},
 	{"file", 'f', 1, F_FILE, "health: the object to check"},
+	{"builtin", 0, 0, F_BUILTIN,
+	 "health test: run the built-in health checks, not DIR's scripts"},
 	{"help", 'h', 0, F_HELP, "show help"},
 };
 #define NFLAGS (sizeof flags / sizeof *flags)
@@ -197,6 +200,7 @@ static int apply_flag(struct cd_cli *cli, const struct flag *f,
 	case F_FILE_OUTPUT: c->file_output = arg; break;
 	case F_BUILD_ARTIFACTS: c->build_artifacts = arg; break;
 	case F_FILE: cli->health_file = arg; break;
+	case F_BUILTIN: cli->health_builtin = 1; break;
 	case F_HELP: cli->help = 1; break;
 	}
 	return 0;

@@ -12,6 +12,7 @@ struct cd_cli {
 	int nrest;
 	int dry_run, help, verbosity, no_color, json;
 	const char *health_file; /* health -f */
+	int health_builtin;      /* health test --builtin */
 	struct cd_limits limits;
 	struct cd_ctx ctx;
 };

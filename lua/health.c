@@ -24,6 +24,7 @@
 #include "cli.h"
 #include "lerr.h"
 #include "sandbox.h"
+#include "stdlib_embed.h"
 #include "value.h"
 #include "value_jansson.h"
 
@@ -70,6 +71,24 @@ static int is_file(const char *path)
 	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
+static void make_key(char *key, size_t n, const char *group, const char *kind)
+{
+	snprintf(key, n, "%s%s%s", group, *group ? "/" : "", kind);
+}
+
+/* Argo CD's wildcard directories: `_` in dirkey (n bytes, "group/Kind")
+ * matches anything within one path segment. */
+static int wild_match(const char *dirkey, size_t n, const char *key)
+{
+	char pat[512];
+	if (n >= sizeof pat || !memchr(dirkey, '_', n))
+		return 0;
+	for (size_t k = 0; k < n; k++)
+		pat[k] = dirkey[k] == '_' ? '*' : dirkey[k];
+	pat[n] = '\0';
+	return fnmatch(pat, key, FNM_PATHNAME) == 0;
+}
+
 int cd_health_find(const char *dir, const char *group, const char *kind,
 		   char **out, struct cd_err *err)
 {
@@ -80,35 +99,46 @@ int cd_health_find(const char *dir, const char *group, const char *kind,
 	*out = NULL;
 	if (!dir || !kind || !*kind)
 		return 0;
-	snprintf(key, sizeof key, "%s%s%s", group, *group ? "/" : "", kind);
+	make_key(key, sizeof key, group, kind);
 	snprintf(path, sizeof path, "%s/%s/health.lua", dir, key);
 	if (is_file(path))
 		return (*out = cd_strdup(path)) ? 0
 			: cd_err_set(err, CD_E_NOMEM, "health", "out of memory");
-	/* Wildcard directories: `_` in a path becomes `*` (one segment). */
 	if (!(root = realpath(dir, NULL)))
 		return cd_err_set(err, CD_E_USAGE, "health",
 				  "--health-dir %s: not a directory", dir);
 	if ((rc = cd_fs_glob(root, "**/health.lua", &l, err)) != 0)
 		goto done;
 	for (size_t i = 0; i < l.n && !*out; i++) {
-		char pat[512];
-		size_t n = strlen(l.paths[i]) - strlen("/health.lua");
-		if (strlen(l.paths[i]) <= strlen("/health.lua") ||
-		    n >= sizeof pat || !memchr(l.paths[i], '_', n))
+		size_t n = strlen(l.paths[i]);
+		if (n <= strlen("/health.lua") ||
+		    !wild_match(l.paths[i], n - strlen("/health.lua"), key))
 			continue;
-		for (size_t k = 0; k < n; k++)
-			pat[k] = l.paths[i][k] == '_' ? '*' : l.paths[i][k];
-		pat[n] = '\0';
-		if (fnmatch(pat, key, FNM_PATHNAME) == 0) {
-			snprintf(path, sizeof path, "%s/%s", dir, l.paths[i]);
-			*out = cd_strdup(path);
-		}
+		snprintf(path, sizeof path, "%s/%s", dir, l.paths[i]);
+		*out = cd_strdup(path);
 	}
 done:
 	cd_fs_list_free(&l);
 	free(root);
 	return rc;
+}
+
+const struct cd_embedded *cd_health_builtin_find(const char *group,
+						 const char *kind)
+{
+	const struct cd_embedded *e;
+	char key[512];
+
+	if (!kind || !*kind)
+		return NULL;
+	make_key(key, sizeof key, group, kind);
+	for (e = cd_health_builtin; e->module; e++)
+		if (strcmp(e->module, key) == 0)
+			return e;
+	for (e = cd_health_builtin; e->module; e++)
+		if (wild_match(e->module, strlen(e->module), key))
+			return e;
+	return NULL;
 }
 
 /* ---- the script's environment ---- */
@@ -264,25 +294,20 @@ static void describe_trip(struct cd_sandbox *sb, const char *path,
 	out->limit = 1;
 }
 
-int cd_health_run(const char *script, const json_t *obj, struct cd_ctx *ctx,
-		  struct cd_health_result *out, struct cd_err *err)
+int cd_health_run_source(const char *name, const char *src, size_t len,
+			 const json_t *obj, struct cd_ctx *ctx,
+			 struct cd_health_result *out, struct cd_err *err)
 {
 	struct cd_limits lim = {CD_HEALTH_MAX_INSTRUCTIONS,
 				CD_HEALTH_MAX_MEMORY, CD_HEALTH_TIMEOUT};
 	struct cd_sandbox sb;
-	struct run r = {script, NULL, 0, obj, out};
-	char *src = NULL;
+	struct run r = {name, src, len, obj, out};
 
 	memset(out, 0, sizeof *out);
-	snprintf(out->script, sizeof out->script, "%s", script);
-	if (cd_fs_read_path(script, 0, &src, &r.len, err) != 0)
-		return cd_err_wrap(err, "health script");
-	r.src = src;
-	if (cd_sandbox_init(&sb, &lim, ctx) != 0) {
-		cd_free(src);
+	snprintf(out->script, sizeof out->script, "%s", name);
+	if (cd_sandbox_init(&sb, &lim, ctx) != 0)
 		return cd_err_set(err, CD_E_NOMEM, "health",
 				  "cannot create a Lua state");
-	}
 	cd_sandbox_watchdog_start(&sb);
 	lua_pushcfunction(sb.L, run_protected);
 	lua_pushlightuserdata(sb.L, &r);
@@ -290,11 +315,11 @@ int cd_health_run(const char *script, const json_t *obj, struct cd_ctx *ctx,
 	cd_sandbox_watchdog_stop(&sb);
 	sb.unrestricted = 1;
 	if (atomic_load(&sb.tripped)) {
-		describe_trip(&sb, script, out);
+		describe_trip(&sb, name, out);
 	} else if (status != LUA_OK) {
 		const char *m = luaL_tolstring(sb.L, -1, NULL);
 		snprintf(out->message, sizeof out->message, "%s%s%s",
-			 strstr(m, ".lua:") ? "" : script,
+			 strstr(m, ".lua:") ? "" : name,
 			 strstr(m, ".lua:") ? "" : ": ", m);
 	}
 	if (status != LUA_OK || atomic_load(&sb.tripped)) {
@@ -302,14 +327,39 @@ int cd_health_run(const char *script, const json_t *obj, struct cd_ctx *ctx,
 		snprintf(out->status, sizeof out->status, "Unknown");
 	}
 	cd_sandbox_close(&sb);
-	cd_free(src);
 	return 0;
+}
+
+int cd_health_run(const char *script, const json_t *obj, struct cd_ctx *ctx,
+		  struct cd_health_result *out, struct cd_err *err)
+{
+	char *src = NULL;
+	size_t len;
+	int rc;
+
+	memset(out, 0, sizeof *out);
+	snprintf(out->script, sizeof out->script, "%s", script);
+	if (cd_fs_read_path(script, 0, &src, &len, err) != 0)
+		return cd_err_wrap(err, "health script");
+	rc = cd_health_run_source(script, src, len, obj, ctx, out, err);
+	cd_free(src);
+	return rc;
+}
+
+/* The built-in script b on obj. */
+static int run_builtin(const struct cd_embedded *b, const json_t *obj,
+		       struct cd_ctx *ctx, struct cd_health_result *out,
+		       struct cd_err *err)
+{
+	return cd_health_run_source(b->path, b->source, b->len, obj, ctx, out,
+				    err);
 }
 
 int cd_health_eval(const json_t *obj, const char *dir, struct cd_ctx *ctx,
 		   struct cd_health_result *out, struct cd_err *err)
 {
 	char group[256], *script = NULL;
+	const struct cd_embedded *b;
 	const char *kind;
 	struct cd_status_result st;
 	int rc;
@@ -329,6 +379,8 @@ int cd_health_eval(const json_t *obj, const char *dir, struct cd_ctx *ctx,
 		cd_free(script);
 		return rc;
 	}
+	if ((b = cd_health_builtin_find(group, kind)))
+		return run_builtin(b, obj, ctx, out, err);
 	cd_status_compute(obj, NULL, NULL, &st);
 	snprintf(out->status, sizeof out->status, "%s", argo_word(st.status));
 	snprintf(out->message, sizeof out->message, "%s", st.message);
@@ -520,15 +572,67 @@ struct tally {
 	int passed, failed;
 };
 
+/* The script for a test case's object o: with --builtin the built-in set
+ * only; otherwise the one under --health-dir (else DIR), the health.lua
+ * next to the health_test.yaml, then the built-in set. Fills why when
+ * there is none. */
+static void case_script(struct cd_cli *cli, const char *root,
+			const char *testdir, const json_t *o, char **path,
+			const struct cd_embedded **b, char *why, size_t wn)
+{
+	char group[256], next[1200];
+	const char *kind;
+	struct cd_err err;
+
+	group_kind(o, group, sizeof group, &kind);
+	if (!cli->health_builtin) {
+		const char *dir = cli->ctx.health_dir ? cli->ctx.health_dir
+						      : root;
+		if (cd_health_find(dir, group, kind, path, &err) != 0) {
+			snprintf(why, wn, "%s", err.msg);
+			return;
+		}
+		snprintf(next, sizeof next, "%s/%s/health.lua", root, testdir);
+		if (!*path && is_file(next))
+			*path = cd_strdup(next);
+		if (*path)
+			return;
+	}
+	if (!(*b = cd_health_builtin_find(group, kind)))
+		snprintf(why, wn, "no %shealth.lua for %s%s%s",
+			 cli->health_builtin ? "built-in " : "", group,
+			 *group ? "/" : "", kind ? kind : "?");
+}
+
+/* Runs the chosen script on o and compares with the case's healthStatus. */
+static void check_case(struct cd_cli *cli, const char *path,
+		       const struct cd_embedded *b, const json_t *o,
+		       const json_t *hs, struct cd_health_result *r, char *why,
+		       size_t wn)
+{
+	const char *want_s = json_string_value(ci_get(hs, "status"));
+	const char *want_m = json_string_value(ci_get(hs, "message"));
+	struct cd_err err = {0};
+	int rc = path ? cd_health_run(path, o, &cli->ctx, r, &err)
+		      : run_builtin(b, o, &cli->ctx, r, &err);
+	if (rc != 0)
+		snprintf(why, wn, "%s", err.msg);
+	else if (r->failed)
+		snprintf(why, wn, "%s", r->message);
+	else if (strcmp(r->status, want_s ? want_s : "") != 0 ||
+		 strcmp(r->message, want_m ? want_m : "") != 0)
+		snprintf(why, wn, "got %s \"%s\", want %s \"%s\"", r->status,
+			 r->message, want_s ? want_s : "",
+			 want_m ? want_m : "");
+}
+
 /* Runs one case: inputPath (relative to the test file's directory). */
 static void run_case(struct cd_cli *cli, lua_State *L, const char *root,
 		     const char *testdir, const json_t *tc, struct tally *t)
 {
-	const json_t *hs = ci_get(tc, "healthStatus");
 	const char *input = json_string_value(ci_get(tc, "inputPath"));
-	const char *want_s = json_string_value(ci_get(hs, "status"));
-	const char *want_m = json_string_value(ci_get(hs, "message"));
 	char rel[1024], why[1400] = "", *src = NULL, *script = NULL;
+	const struct cd_embedded *builtin = NULL;
 	struct cd_health_result r;
 	struct cd_err err = {0};
 	json_t *docs = NULL;
@@ -546,35 +650,12 @@ static void run_case(struct cd_cli *cli, lua_State *L, const char *root,
 		snprintf(why, sizeof why, "no object in %s", rel);
 	} else {
 		const json_t *o = json_array_get(docs, 0); /* Argo: the first */
-		char group[256], dirpath[1200];
-		const char *kind;
-		group_kind(o, group, sizeof group, &kind);
-		const char *dir = cli->ctx.health_dir ? cli->ctx.health_dir
-						      : root;
-		if (cd_health_find(dir, group, kind, &script, &err) != 0) {
-			snprintf(why, sizeof why, "%s", err.msg);
-		} else if (!script) {
-			/* not under the root: the script next to the test */
-			snprintf(dirpath, sizeof dirpath, "%s/%s/health.lua",
-				 root, testdir);
-			if (is_file(dirpath))
-				script = cd_strdup(dirpath);
-			else
-				snprintf(why, sizeof why,
-					 "no health.lua for %s%s%s", group,
-					 *group ? "/" : "", kind ? kind : "?");
-		}
-		if (script && cd_health_run(script, o, &cli->ctx, &r, &err))
-			snprintf(why, sizeof why, "%s", err.msg);
-		else if (script && r.failed)
-			snprintf(why, sizeof why, "%s", r.message);
-		else if (script &&
-			 (strcmp(r.status, want_s ? want_s : "") != 0 ||
-			  strcmp(r.message, want_m ? want_m : "") != 0))
-			snprintf(why, sizeof why,
-				 "got %s \"%s\", want %s \"%s\"", r.status,
-				 r.message, want_s ? want_s : "",
-				 want_m ? want_m : "");
+		case_script(cli, root, testdir, o, &script, &builtin, why,
+			    sizeof why);
+		if (script || builtin)
+			check_case(cli, script, builtin, o,
+				   ci_get(tc, "healthStatus"), &r, why,
+				   sizeof why);
 	}
 	if (*why) {
 		printf("FAIL %s: %s\n", rel, why);
@@ -652,8 +733,13 @@ int cd_health_cmd(struct cd_cli *cli)
 	if (test ? cli->nrest != 2 || cli->health_file
 		 : cli->nrest != 0 || !cli->health_file) {
 		fprintf(stderr, "cdhost: usage: cdhost health -f OBJ.yaml "
-				"[--health-dir D] | cdhost health test DIR "
-				"[usage]\n");
+				"[--health-dir D] | cdhost health test "
+				"[--builtin] DIR [usage]\n");
+		return 2;
+	}
+	if (cli->health_builtin && (!test || hd)) {
+		fprintf(stderr, "cdhost: --builtin goes with `health test DIR` "
+				"and without --health-dir [usage]\n");
 		return 2;
 	}
 	if (hd && (stat(hd, &st) != 0 || !S_ISDIR(st.st_mode))) {

@@ -3,7 +3,9 @@
  * Scripts live in a directory laid out as Argo CD's resource_customizations:
  * DIR/<group>/<Kind>/health.lua (DIR/<Kind>/health.lua for the core group),
  * plus wildcard directories where `_` matches anything within a segment
- * (`_.crossplane.io/_`). Each run gets a fresh sandboxed state (lua/sandbox.h)
+ * (`_.crossplane.io/_`). The built-in set, stdlib/health/ compiled into
+ * the binary (stdlib_embed.h), comes after the user's directory and before
+ * cdhost's status engine. Each run gets a fresh sandboxed state (lua/sandbox.h)
  * with Argo's contract: the global `obj`, base, table (+ table.getn), string,
  * math, a safe `os` with time/date/clock (also require("os")), and a budget
  * of CD_HEALTH_MAX_INSTRUCTIONS instructions, CD_HEALTH_MAX_MEMORY bytes and
@@ -17,6 +19,7 @@
 #include "../core/err.h"
 
 struct cd_cli;
+struct cd_embedded;
 
 #define CD_HEALTH_MAX_INSTRUCTIONS 50000000ULL
 #define CD_HEALTH_MAX_MEMORY ((unsigned long long)128 << 20)
@@ -39,6 +42,17 @@ int cd_health_valid(const char *s);
 int cd_health_find(const char *dir, const char *group, const char *kind,
 		   char **out, struct cd_err *err);
 
+/* The built-in script for group/kind (exact first, then wildcards in
+ * sorted order), or NULL. */
+const struct cd_embedded *cd_health_builtin_find(const char *group,
+						 const char *kind);
+
+/* Runs the script text src (len bytes; name is its path, for messages and
+ * out->script) on obj in a fresh sandbox: cd_health_run without the file. */
+int cd_health_run_source(const char *name, const char *src, size_t len,
+			 const json_t *obj, struct cd_ctx *ctx,
+			 struct cd_health_result *out, struct cd_err *err);
+
 /* Runs one script on obj in a fresh sandbox. Returns 0 with out filled
  * (out->failed set when the script raised or tripped its budget: the
  * status is then Unknown), or a negative status when the script cannot
@@ -48,7 +62,8 @@ int cd_health_run(const char *script, const json_t *obj, struct cd_ctx *ctx,
 
 /* The health of obj in Argo's words: a set deletionTimestamp is
  * Progressing "Pending deletion" (as Argo CD), then the script found under
- * dir (may be NULL), else cdhost's status engine mapped to Argo's words. */
+ * dir (may be NULL), then the built-in script, else cdhost's status engine
+ * mapped to Argo's words. */
 int cd_health_eval(const json_t *obj, const char *dir, struct cd_ctx *ctx,
 		   struct cd_health_result *out, struct cd_err *err);
 

@@ -1,4 +1,4 @@
-/* The stdlib's Lua sources, compiled into the binary (cmake/embed.cmake). */
+/* The stdlib's Lua sources, compiled into the binary (stdlib/embed.cmake). */
 #ifndef CD_STDLIB_EMBED_H
 #define CD_STDLIB_EMBED_H
 
@@ -12,5 +12,9 @@ struct cd_embedded {
 };
 
 extern const struct cd_embedded cd_stdlib[]; /* ends with a NULL module */
+/* The built-in health checks, stdlib/health/<group>/<Kind>/health.lua;
+ * module is "<group>/<Kind>" ("<Kind>" for the core group), in sorted
+ * order; ends with a NULL module. */
+extern const struct cd_embedded cd_health_builtin[];
 
 #endif

@@ -39,6 +39,61 @@ expect_rc 3; expect_out '"status":"Degraded","message":"Bucket failed","script":
 run "$CDHOST" health -f "$HD/batch/CronJob/testdata/succeeded.yaml" --health-dir "$HD"
 expect_rc 0; [ "$OUT" = "Healthy: the last job took 90s" ] && ok || bad "exact line"
 
+SH=$CDHOST_SRC/stdlib/health
+t "the built-in health checks pass their tests (stdlib/health)"
+run "$CDHOST" health test "$SH"
+expect_rc 0; expect_out "33 passed, 0 failed"; expect_no_out "FAIL"
+expect_out "ok   cert-manager.io/Certificate/testdata/degraded_failed.yaml: Degraded"
+expect_out "ok   argoproj.io/Rollout/testdata/suspended_step.yaml: Suspended"
+expect_out "ok   _.toolkit.fluxcd.io/_/testdata/helmrelease_stalled.yaml: Degraded"
+expect_out "ok   external-secrets.io/ExternalSecret/testdata/healthy.yaml: Healthy"
+
+t "health test --builtin runs the copy compiled into cdhost, not DIR's scripts"
+cp -r "$SH" "$WORK/builtin-tests"
+find "$WORK/builtin-tests" -name health.lua | while read -r f; do
+	echo 'return { status = "Unknown", message = "the file on disk ran" }' >"$f"
+done
+run "$CDHOST" health test "$WORK/builtin-tests"
+expect_rc 1; expect_out "0 passed, 33 failed"   # the decoys run without --builtin
+run "$CDHOST" health test --builtin "$WORK/builtin-tests"
+expect_rc 0; expect_out "33 passed, 0 failed"
+find "$WORK/builtin-tests" -name health.lua -delete
+run "$CDHOST" health test "$WORK/builtin-tests"   # tests only: the built-in set
+expect_rc 0; expect_out "33 passed, 0 failed"
+run "$CDHOST" health test --builtin "$HD"
+expect_rc 1; expect_out "FAIL example.com/Widget/testdata/healthy.yaml: no built-in health.lua for example.com/Widget"
+run "$CDHOST" health test --builtin --health-dir "$HD" "$HD"
+expect_rc 2; expect_err "--builtin goes with"
+run "$CDHOST" health --builtin -f "$SH/argoproj.io/Rollout/testdata/healthy.yaml"
+expect_rc 2; expect_err "--builtin goes with"
+
+t "health -f uses the embedded scripts wherever it runs; --health-dir overrides them"
+cp "$SH/cert-manager.io/Certificate/testdata/degraded_failed.yaml" "$WORK/cert.yaml"
+cp "$SH/_.toolkit.fluxcd.io/_/testdata/helmrelease_retrying.yaml" "$WORK/hr.yaml"
+abs=$(cd "$(dirname "$CDHOST")" && pwd)/$(basename "$CDHOST")
+cd "$WORK" || exit 1   # no stdlib/ here: what runs is compiled in
+run "$abs" --output json health -f cert.yaml
+cd - >/dev/null || exit 1
+expect_rc 3
+[ "$OUT" = '{"kind":"Certificate","name":"shop-tls","status":"Degraded","message":"The certificate request has failed to complete and will be retried: issuer letsencrypt-prod not found (3 failed attempt(s))","script":"stdlib/health/cert-manager.io/Certificate/health.lua"}' ] && ok || bad "json line: $OUT"
+run "$CDHOST" health -f "$WORK/hr.yaml"
+expect_rc 1; [ "$OUT" = "Progressing: retrying after Helm upgrade failed: context deadline exceeded" ] && ok || bad "exact line"
+script cert-manager.io/Certificate <<'EOF'
+return { status = "Healthy", message = "the user's script" }
+EOF
+run "$CDHOST" health -f "$WORK/cert.yaml" --health-dir "$WORK/hd"
+expect_rc 0; [ "$OUT" = "Healthy: the user's script" ] && ok || bad "user script first"
+bad_cert=$(obj cert-bad.yaml <<'EOF'
+apiVersion: cert-manager.io/v1
+kind: Certificate
+metadata: {name: odd}
+status: {conditions: [42]}
+EOF
+)
+run "$CDHOST" health -f "$bad_cert"
+expect_rc 1
+[ "$OUT" = "Unknown: stdlib/health/cert-manager.io/Certificate/health.lua:10: attempt to index a number value (local 'c')" ] && ok || bad "names the built-in script and line"
+
 t "health -f without a script: cdhost's status engine in Argo's words"
 k=$(obj kafka.yaml <<'EOF'
 apiVersion: kafka.strimzi.io/v1beta2
