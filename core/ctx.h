@@ -27,6 +27,7 @@ struct cd_ctx {
 	const char *kube_context, *namespace_, *kubeconfig;
 	const char *default_repo, *health_dir;
 	const char *file_output, *build_artifacts;
+	const char *propagation; /* --propagation: "Background", ...; NULL */
 	struct cd_strlist allow_env;          /* --allow-env */
 	struct cd_strlist insecure_registries; /* --insecure-registry */
 	struct cd_strlist sets;               /* --set k=v, in order */

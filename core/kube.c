@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -20,6 +21,16 @@
 const char *cd_kube_namespace(const struct cd_kube *k)
 {
 	return k->kc->namespace_;
+}
+
+const char *cd_kube_propagation(const char *name)
+{
+	static const char *const policies[] = {"Background", "Foreground",
+					       "Orphan", NULL};
+	for (int i = 0; name && policies[i]; i++)
+		if (strcasecmp(name, policies[i]) == 0)
+			return policies[i];
+	return NULL;
 }
 
 /* ---- opening ---- */

@@ -42,6 +42,9 @@ int cd_kube_open(struct cd_kube **out, struct cd_http *http,
 void cd_kube_free(struct cd_kube *k);
 /* The namespace objects without one go to (flag > context > default). */
 const char *cd_kube_namespace(const struct cd_kube *k);
+/* A DeleteOptions propagationPolicy by name, in any case ("orphan" ->
+ * "Orphan"); NULL when it is none of Background, Foreground, Orphan. */
+const char *cd_kube_propagation(const char *name);
 
 /* One API request. body is JSON text (or NULL), ctype its content type
  * (NULL: application/json). *out gets the parsed response body (owned; NULL

@@ -43,7 +43,7 @@ struct run {
 	const struct cd_kube_apply_opts *o;
 	struct item *it;
 	size_t n;
-	const char *manager, *ns;
+	const char *manager, *ns, *propagation;
 	char id[96], lease_holder[128];
 	int locked;
 	double lease_renewed;
@@ -1048,7 +1048,7 @@ static int delete_group(struct run *r, struct member *g, size_t n,
 	snprintf(body, sizeof body,
 		 "{\"kind\":\"DeleteOptions\",\"apiVersion\":\"v1\","
 		 "\"propagationPolicy\":\"%s\"}",
-		 r->o->propagation ? r->o->propagation : "Background");
+		 r->propagation);
 	if (batch_new(&bt, n, err) != 0)
 		goto done;
 	for (size_t i = 0; i < n; i++) {
@@ -1228,6 +1228,14 @@ int cd_kube_apply(struct cd_kube *k, json_t *objs, const char *const *sources,
 	if (o->prune && !o->applyset) {
 		cd_err_set(err, CD_E_USAGE, OP,
 			   "prune = true needs an apply set name (applyset = \"...\")");
+		goto done;
+	}
+	r.propagation = cd_kube_propagation(o->propagation ? o->propagation
+							   : "Background");
+	if (!r.propagation) {
+		cd_err_set(err, CD_E_USAGE, OP,
+			   "propagation must be Background, Foreground or "
+			   "Orphan, not '%.64s'", o->propagation);
 		goto done;
 	}
 	if (o->applyset)

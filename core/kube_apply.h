@@ -30,8 +30,8 @@ struct cd_kube_apply_opts {
 	const char *field_manager; /* NULL: "cdhost" */
 	const char *tooling;    /* "cdhost/<version>" */
 	double lock_wait;       /* seconds to wait for the set's Lease */
-	const char *propagation; /* delete: Background (default), Foreground,
-				    Orphan */
+	const char *propagation; /* delete and prune: Background (default),
+				    Foreground, Orphan, in any case */
 	int show_secrets;       /* diff: print Secret values */
 	cd_kube_text_fn text;   /* diff */
 	void *text_ud;

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "../core/fs.h"
+#include "../core/kube.h"
 #include "../core/mem.h"
 #include "../core/util.h"
 #include "../core/version.h"
@@ -88,7 +89,7 @@ enum flag_id {
 	F_TIMEOUT, F_OUTPUT, F_VERBOSE, F_QUIET, F_NO_COLOR, F_ALLOW_ENV,
 	F_SET, F_DEFAULT_REPO, F_INSECURE_REGISTRY, F_HEALTH_DIR,
 	F_SHOW_SECRETS, F_MAX_INSTRUCTIONS, F_MAX_MEMORY, F_FILE_OUTPUT,
-	F_BUILD_ARTIFACTS, F_FILE, F_BUILTIN, F_HELP
+	F_BUILD_ARTIFACTS, F_FILE, F_BUILTIN, F_PROPAGATION, F_HELP
 };
 
 static const struct flag {
@@ -131,6 +132,8 @@ static const struct flag {
 	{"file", 'f', 1, F_FILE, "health: the object to check"},
 	{"builtin", 0, 0, F_BUILTIN,
 	 "health test: run the built-in health checks, not DIR's scripts"},
+	{"propagation", 0, 1, F_PROPAGATION,
+	 "delete and prune: background|foreground|orphan (default background)"},
 	{"help", 'h', 0, F_HELP, "show help"},
 };
 #define NFLAGS (sizeof flags / sizeof *flags)
@@ -201,6 +204,12 @@ static int apply_flag(struct cd_cli *cli, const struct flag *f,
 	case F_BUILD_ARTIFACTS: c->build_artifacts = arg; break;
 	case F_FILE: cli->health_file = arg; break;
 	case F_BUILTIN: cli->health_builtin = 1; break;
+	case F_PROPAGATION:
+		if (!(c->propagation = cd_kube_propagation(arg)))
+			return usage_error("--propagation must be background, "
+					   "foreground or orphan, not '%s'%s",
+					   arg, "");
+		break;
 	case F_HELP: cli->help = 1; break;
 	}
 	return 0;

@@ -275,6 +275,15 @@ static void push_json(lua_State *L, const json_t *j, const char *op)
 
 /* ---- kube.apply in run/deploy/diff/delete, kube.diff ---- */
 
+/* The delete propagation: --propagation, else the option (checked by
+ * core), else NULL (Background). */
+static const char *propagation(lua_State *L, int oi, const char *op)
+{
+	const char *flag = cd_sandbox_get(L)->ctx->propagation;
+	const char *opt = opt_string(L, oi, "propagation", op);
+	return flag ? flag : opt;
+}
+
 /* The options of kube.apply and kube.diff (the table at oi, may be none). */
 static void apply_opts(lua_State *L, int oi, const char *op, enum cd_kube_op kop,
 		       struct cd_buf *diff, struct cd_kube_apply_opts *o)
@@ -287,7 +296,7 @@ static void apply_opts(lua_State *L, int oi, const char *op, enum cd_kube_op kop
 		.namespace_ = opt_string(L, oi, "namespace", op),
 		.tooling = "cdhost/" CDHOST_VERSION,
 		.lock_wait = opt_number(L, oi, "lock_wait", 120),
-		.propagation = opt_string(L, oi, "propagation", op),
+		.propagation = propagation(L, oi, op),
 		.show_secrets = cd_sandbox_get(L)->ctx->show_secrets,
 		.text = yaml_text,
 		.text_ud = L,
@@ -512,10 +521,19 @@ static int l_delete(lua_State *L)
 		lua_pushboolean(L, 0);
 		return 1;
 	}
+	const char *prop = propagation(L, 2, op), *policy = cd_kube_propagation(prop);
+	char body[128];
+	if (prop && !policy)
+		return cd_lerr_raise(L, CD_E_USAGE, op,
+				     "propagation must be Background, Foreground or "
+				     "Orphan, not '%.64s'", prop);
 	struct cd_kube *k = client(L, op, opt_string(L, 2, "context", op));
 	ref_path(L, 1, op, 1, k, opt_string(L, 2, "namespace", op), path, sizeof path);
+	snprintf(body, sizeof body,
+		 "{\"kind\":\"DeleteOptions\",\"apiVersion\":\"v1\","
+		 "\"propagationPolicy\":\"%s\"}", policy ? policy : "");
 	struct cd_kube_req rq = {.method = "DELETE", .path = path, .what = op,
-				 .ok404 = 1};
+				 .body = policy ? body : NULL, .ok404 = 1};
 	call_raise(L, k, &rq, op, &st);
 	lua_pushboolean(L, st != 404);
 	return 1;

@@ -207,7 +207,7 @@ cdhost.kube = {}
 ---@field prune? boolean     delete set members no longer in objs (needs applyset)
 ---@field force? boolean     take over fields owned by another field manager
 ---@field lock_wait? number  seconds to wait for another deploy of the set (default 120)
----@field propagation? "Background"|"Foreground"|"Orphan"  for deletes (default Background)
+---@field propagation? "Background"|"Foreground"|"Orphan"  for cdhost delete and prune (default Background; --propagation wins)
 
 ---@class cdhost.kube.result
 ---@field apiVersion string
@@ -243,7 +243,7 @@ function cdhost.kube.list(ref, opts) end
 --- Deletes one object (run/deploy/delete modes only; elsewhere logs and
 --- returns false). True if it existed.
 ---@param ref {apiVersion: string, kind: string, name?: string, namespace?: string, metadata?: table}
----@param opts? cdhost.kube.opts
+---@param opts? cdhost.kube.opts|{propagation?: "Background"|"Foreground"|"Orphan"}
 ---@return boolean
 function cdhost.kube.delete(ref, opts) end
 

@@ -148,6 +148,16 @@ static void test_path(void)
 	T_EQ_STR(p, "/api/v1/namespaces");
 }
 
+static void test_propagation(void)
+{
+	T_EQ_STR(cd_kube_propagation("orphan"), "Orphan");
+	T_EQ_STR(cd_kube_propagation("FOREGROUND"), "Foreground");
+	T_EQ_STR(cd_kube_propagation("Background"), "Background");
+	T_CHECK(cd_kube_propagation("sideways") == NULL);
+	T_CHECK(cd_kube_propagation("") == NULL);
+	T_CHECK(cd_kube_propagation(NULL) == NULL);
+}
+
 int main(void)
 {
 	T_RUN(test_applyset_id);
@@ -156,5 +166,6 @@ int main(void)
 	T_RUN(test_status_err);
 	T_RUN(test_unified);
 	T_RUN(test_path);
+	T_RUN(test_propagation);
 	return T_DONE();
 }
