@@ -443,31 +443,40 @@ void cd_kube_forget(struct cd_kube *k, const char *group, const char *version)
 	json_object_del(k->gv, key);
 }
 
-static int lookup(struct cd_kube *k, const char *group, const char *version,
-		  const char *kind, struct cd_kube_mapping *m,
-		  struct cd_err *err)
+/* The resource list of group/version (borrowed): from memory, else the
+ * disk cache, else the server; fetched again when `kind` is given and not
+ * in it (a CRD created since). */
+static const json_t *resources(struct cd_kube *k, const char *group,
+			       const char *version, const char *kind,
+			       struct cd_err *err)
 {
 	char key[256];
 	gv_key(group, version, key, sizeof key);
 	json_t *list = json_object_get(k->gv, key);
-	int fresh = 0;
+	if (list && (!kind || find_kind(list, kind)))
+		return list;
 	if (!list) {
 		list = cache_read(k, key);
-		if (!list || !find_kind(list, kind)) {
-			json_decref(list);
-			if (fetch_gv(k, group, version, &list, err) != 0)
-				return -1;
-			fresh = 1;
+		if (list && (!kind || find_kind(list, kind))) {
+			json_object_set_new(k->gv, key, list);
+			return list;
 		}
-		json_object_set_new(k->gv, key, list);
-		if (fresh)
-			cache_write(k, key, list);
-	} else if (!find_kind(list, kind)) {
-		if (fetch_gv(k, group, version, &list, err) != 0)
-			return -1;
-		json_object_set_new(k->gv, key, list);
-		cache_write(k, key, list);
+		json_decref(list);
 	}
+	if (fetch_gv(k, group, version, &list, err) != 0)
+		return NULL;
+	json_object_set_new(k->gv, key, list);
+	cache_write(k, key, list);
+	return list;
+}
+
+static int lookup(struct cd_kube *k, const char *group, const char *version,
+		  const char *kind, struct cd_kube_mapping *m,
+		  struct cd_err *err)
+{
+	const json_t *list = resources(k, group, version, kind, err);
+	if (!list)
+		return -1;
 	const json_t *e = find_kind(list, kind);
 	if (!e)
 		return cd_err_set(err, CD_E_NOT_FOUND, OP,
@@ -527,6 +536,92 @@ int cd_kube_map_gk(struct cd_kube *k, const char *group, const char *kind,
 		return cd_err_set(err, CD_E_NOT_FOUND, OP,
 				  "the server has no API group %s", group);
 	return lookup(k, group, json_string_value(pref), kind, m, err);
+}
+
+int cd_kube_server_version(struct cd_kube *k, char *out, size_t n,
+			   struct cd_err *err)
+{
+	json_t *body = NULL;
+	long status;
+	struct cd_kube_req r = {.method = "GET", .path = "/version",
+				.what = "the server's version"};
+	if (cd_kube_call(k, &r, &body, &status, err) != 0)
+		return -1;
+	const char *v = json_string_value(json_object_get(body, "gitVersion"));
+	int rc = 0;
+	if (!v || !*v)
+		rc = cd_err_set(err, CD_E_INVALID, OP,
+				"the server's /version has no gitVersion");
+	else
+		snprintf(out, n, "%s", v);
+	json_decref(body);
+	return rc;
+}
+
+/* Appends "gv" and "gv/Kind" for every kind of group/version to out. */
+static int add_gv(struct cd_kube *k, const char *group, const char *version,
+		  json_t *out, struct cd_err *err)
+{
+	char gv[256], id[400];
+	size_t i;
+	json_t *it;
+	const json_t *list = resources(k, group, version, NULL, err);
+	if (!list)
+		return -1;
+	snprintf(gv, sizeof gv, "%s%s%s", group, *group ? "/" : "", version);
+	json_array_append_new(out, json_string(gv));
+	json_array_foreach(list, i, it) {
+		snprintf(id, sizeof id, "%s/%s", gv,
+			 json_string_value(json_object_get(it, "kind")));
+		json_array_append_new(out, json_string(id));
+	}
+	return 0;
+}
+
+static int add_groups(struct cd_kube *k, const json_t *groups, json_t *out,
+		      struct cd_err *err)
+{
+	size_t i, j;
+	json_t *g, *v;
+	json_array_foreach(groups, i, g) {
+		const char *name = json_string_value(json_object_get(g, "name"));
+		json_array_foreach(json_object_get(g, "versions"), j, v) {
+			const char *ver = json_string_value(
+				json_object_get(v, "version"));
+			if (name && ver && add_gv(k, name, ver, out, err) != 0)
+				return -1;
+		}
+	}
+	return 0;
+}
+
+int cd_kube_api_versions(struct cd_kube *k, json_t **out, struct cd_err *err)
+{
+	json_t *core = NULL, *apis = NULL, *v;
+	long status;
+	size_t i;
+	int rc = -1;
+	struct cd_kube_req r1 = {.method = "GET", .path = "/api",
+				 .what = "discovery"};
+	struct cd_kube_req r2 = {.method = "GET", .path = "/apis",
+				 .what = "discovery"};
+	*out = json_array();
+	if (!*out || cd_kube_call(k, &r1, &core, &status, err) != 0 ||
+	    cd_kube_call(k, &r2, &apis, &status, err) != 0)
+		goto done;
+	json_array_foreach(json_object_get(core, "versions"), i, v)
+		if (json_is_string(v) &&
+		    add_gv(k, "", json_string_value(v), *out, err) != 0)
+			goto done;
+	rc = add_groups(k, json_object_get(apis, "groups"), *out, err);
+done:
+	json_decref(core);
+	json_decref(apis);
+	if (rc != 0) {
+		json_decref(*out);
+		*out = NULL;
+	}
+	return rc;
 }
 
 int cd_kube_path(const struct cd_kube_mapping *m, const char *ns,

@@ -77,6 +77,13 @@ int cd_kube_map(struct cd_kube *k, const char *api_version, const char *kind,
 /* Same from group + kind (the group's preferred version). */
 int cd_kube_map_gk(struct cd_kube *k, const char *group, const char *kind,
 		   struct cd_kube_mapping *m, struct cd_err *err);
+/* The server's version (gitVersion of /version, e.g. "v1.20.2"). */
+int cd_kube_server_version(struct cd_kube *k, char *out, size_t n,
+			   struct cd_err *err);
+/* Every group version the server serves and every "group/version/Kind" in
+ * it, as Helm's .Capabilities.APIVersions lists them (subresources left
+ * out); *out is an owned JSON array of strings. */
+int cd_kube_api_versions(struct cd_kube *k, json_t **out, struct cd_err *err);
 /* Forget what discovery said about this group version (after CRDs). */
 void cd_kube_forget(struct cd_kube *k, const char *group, const char *version);
 

@@ -160,6 +160,7 @@ static struct cd_kube *client(lua_State *L, const char *op, const char *context)
 	return k;
 }
 
+
 /* ---- options ---- */
 
 static const char *opt_string(lua_State *L, int idx, const char *key,
@@ -721,6 +722,57 @@ static int l_watch(lua_State *L)
 	lua_pushvalue(L, wi);
 	lua_newtable(L);
 	lua_pushcclosure(L, watch_next, 2);
+	return 1;
+}
+
+/* ---- discovery for the manifest module (lua/l_manifest.c) ---- */
+
+/* Pushes nil and the reason discovery could not answer: 2 results. */
+static int no_answer(lua_State *L, const struct cd_err *err)
+{
+	lua_pushnil(L);
+	lua_pushstring(L, err->msg);
+	return 2;
+}
+
+int cd_l_kube_discover(lua_State *L)
+{
+	const char *av = luaL_checkstring(L, 1), *kind = luaL_checkstring(L, 2);
+	struct cd_kube_mapping m;
+	struct cd_err err;
+	struct cd_kube *k;
+	if (client_open(L, "discovery", NULL, &k, &err) != 0 ||
+	    cd_kube_map(k, av, kind, &m, &err) != 0)
+		return no_answer(L, &err);
+	lua_pushboolean(L, m.namespaced);
+	return 1;
+}
+
+int cd_l_kube_capabilities(lua_State *L)
+{
+	const char *context = luaL_optstring(L, 1, NULL);
+	char version[128];
+	struct cd_err err;
+	json_t *apis = NULL;
+	struct cd_kube *k;
+	if (client_open(L, "discovery", context, &k, &err) != 0 ||
+	    cd_kube_server_version(k, version, sizeof version, &err) != 0 ||
+	    cd_kube_api_versions(k, &apis, &err) != 0)
+		return no_answer(L, &err);
+	struct cd_lptr *box = cd_lptr_push(L, apis, (void (*)(void *))json_decref);
+	lua_createtable(L, 0, 2);
+	lua_pushstring(L, version);
+	lua_setfield(L, -2, "kube_version");
+	lua_createtable(L, (int)json_array_size(apis), 0);
+	size_t i;
+	json_t *v;
+	json_array_foreach(apis, i, v) {
+		lua_pushstring(L, json_string_value(v));
+		lua_rawseti(L, -2, (lua_Integer)i + 1);
+	}
+	lua_setfield(L, -2, "api_versions");
+	cd_lptr_release(box);
+	lua_remove(L, -2);
 	return 1;
 }
 

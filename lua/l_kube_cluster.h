@@ -23,6 +23,14 @@ int cd_l_kube_apply_cluster(lua_State *L, enum cd_action act);
  * render/diff product; lua/l_kube.c). 0, or -1 when too large. */
 int cd_l_kube_pending_append(lua_State *L, const char *text, size_t n);
 
+/* discover(apiVersion, kind) -> namespaced (boolean), or nil and why the
+ * cluster could not say (no kubeconfig, unreachable, no such kind). For the
+ * manifest module's namespace transform. */
+int cd_l_kube_discover(lua_State *L);
+/* capabilities([context]) -> {kube_version=, api_versions={...}} from
+ * discovery, or nil and why not. For helm.template. */
+int cd_l_kube_capabilities(lua_State *L);
+
 /* Adds get, list and delete to the kube module table at index t. */
 void cd_l_kube_cluster_register(lua_State *L, int t);
 

@@ -21,6 +21,7 @@
 #include "../core/proc.h"
 #include "../core/util.h"
 #include "host.h"
+#include "l_kube_cluster.h"
 #include "lbuf.h"
 #include "lerr.h"
 #include "sandbox.h"
@@ -536,6 +537,8 @@ static void push_private(lua_State *L)
 		{"where", l_where}, {"path", l_path},
 		{"found", l_found}, {"run", l_run},
 		{"raise", l_raise}, {"settings", l_settings},
+		{"discover", cd_l_kube_discover},
+		{"capabilities", cd_l_kube_capabilities},
 		{NULL, NULL}};
 	luaL_newlib(L, fns);
 	push_scopes(L);
@@ -552,9 +555,6 @@ void cd_l_manifest_register(lua_State *L, int t)
 	if (cd_sandbox_load(L, e->source, e->len, "=stdlib/cdhost/manifest.lua"))
 		lua_error(L);
 	push_private(L);
-	/* Kept so the Kubernetes client can add C.discover later. */
-	lua_pushvalue(L, -1);
-	lua_setfield(L, LUA_REGISTRYINDEX, MODULE ".private");
 	lua_pushvalue(L, t);
 	lua_call(L, 2, 0);
 }

@@ -535,15 +535,16 @@ local function scope_of(o, crds, user, op)
   local s = user[key]
   if s == nil then s = C.scopes[key] end
   if s == nil then s = crds[key] end
-  -- The discovery hook: C.discover(group, kind) -> true/false, or nil when
-  -- the cluster does not know the kind (set by the Kubernetes client).
-  if s == nil and C.discover and not setting("offline") then s = C.discover(group_of(o), o.kind) end
-  if s == nil then
-    fail("invalid", op, "unknown kind %s (apiVersion %s) at %s: not a built-in kind and no CustomResourceDefinition for it in the set, and cdhost cannot ask the cluster (%s); declare it with {kinds = {[\"%s\"] = \"Namespaced\"|\"Cluster\"}}",
-         o.kind, tostring(o.apiVersion), source(o),
-         setting("offline") and "--offline" or "no cluster discovery yet", key)
+  if s ~= nil then return s end
+  -- Discovery (lua/l_kube_cluster.c): true/false, or nil and why not.
+  local why = "cdhost cannot ask the cluster (--offline)"
+  if not setting("offline") then
+    local answer, err = C.discover(o.apiVersion, o.kind)
+    if answer ~= nil then return answer end
+    why = "discovery could not say: " .. tostring(err)
   end
-  return s
+  fail("invalid", op, "unknown kind %s (apiVersion %s) at %s: not a built-in kind and no CustomResourceDefinition for it in the set, and %s; declare it with {kinds = {[\"%s\"] = \"Namespaced\"|\"Cluster\"}}",
+       o.kind, tostring(o.apiVersion), source(o), why, key)
 end
 
 local function user_scopes(kinds, op)
@@ -871,7 +872,8 @@ end
 
 local HELM_OPTS = { chart = true, release = true, namespace = true, values = true,
                     values_files = true, set = true, images = true, version = true,
-                    kube_version = true, api_versions = true, include_crds = true }
+                    kube_version = true, api_versions = true, include_crds = true,
+                    context = true }
 
 local function deep_merge(dst, src)
   for k, v in pairs(src) do
@@ -930,16 +932,30 @@ local function sorted_sets(set, op)
   return out
 end
 
+-- What the cluster says about itself ({kube_version=, api_versions=}),
+-- unless the recipe gave both or the run is --offline; an unreachable
+-- cluster is a warning and the documented default.
+local function capabilities(o)
+  if (o.kube_version and o.api_versions) or setting("offline") then return {} end
+  local caps, err = C.capabilities(o.context)
+  if caps then return caps end
+  host.log.warn(fmt("helm.template: rendering for Kubernetes %s: cannot ask the cluster (%s)",
+                    o.kube_version or DEFAULT_KUBE_VERSION, tostring(err)))
+  return {}
+end
+
 local function helm_args(o, op)
   local chart = chart_path(o.chart, op)
   local release = o.release or o.chart:match("([^/]+)/*$")
-  local args = { "template", release, chart, "--kube-version", o.kube_version or DEFAULT_KUBE_VERSION }
+  local caps = capabilities(o)
+  local args = { "template", release, chart, "--kube-version",
+                 o.kube_version or caps.kube_version or DEFAULT_KUBE_VERSION }
   local function add(...) for i = 1, select("#", ...) do args[#args + 1] = select(i, ...) end end
   local ns = o.namespace or setting("namespace")
   if ns then add("--namespace", ns) end
   if o.version then add("--version", tostring(o.version)) end
   if o.include_crds then add("--include-crds") end
-  for _, a in ipairs(o.api_versions or {}) do add("--api-versions", a) end
+  for _, a in ipairs(o.api_versions or caps.api_versions or {}) do add("--api-versions", a) end
   for _, f in ipairs(o.values_files or {}) do add("--values", C.path(f, "values file", op)) end
   for _, s in ipairs(sorted_sets(o.set or {}, op)) do add("--set", s) end
   return args, release

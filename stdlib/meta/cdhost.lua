@@ -151,7 +151,8 @@ function cdhost.manifest.label(objs, labels, opts) end
 ---@param opts? {templates?: boolean}
 function cdhost.manifest.annotate(objs, annotations, opts) end
 --- Sets metadata.namespace on namespaced objects (built-in kinds, CRDs in
---- the set, `opts.kinds`); an unknown kind is an error. (Cluster)RoleBinding
+--- the set, `opts.kinds`, then the cluster's discovery unless --offline); an
+--- unknown kind is an error naming the object's source. (Cluster)RoleBinding
 --- subjects of the set's ServiceAccounts (and `default`) move with them.
 ---@param objs cdhost.manifests|cdhost.object[]|cdhost.object
 ---@param ns string
@@ -183,8 +184,9 @@ cdhost.helm = {}
 ---@field set? table<string, string|number|boolean>  helm --set
 ---@field images? table<string, cdhost.artifact>     value path -> artifact
 ---@field version? string
----@field kube_version? string    default "v1.35.0" (offline)
----@field api_versions? string[]
+---@field kube_version? string    default: the cluster's (discovery), or "v1.35.0" offline
+---@field api_versions? string[]  default: the cluster's group versions and group/version/Kinds
+---@field context? string         the kube context asked (default: the run's)
 ---@field include_crds? boolean
 --- Runs `helm template` and parses its output.
 ---@param opts cdhost.helm.template_opts
