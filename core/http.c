@@ -244,8 +244,11 @@ static int setup(struct cd_http *h, struct xfer *x)
 		curl_easy_setopt(e, CURLOPT_MAXREDIRS, 10L);
 		curl_easy_setopt(e, CURLOPT_UNRESTRICTED_AUTH, 0L);
 	}
-	if (r->proxy)
+	if (r->proxy) { /* kubeconfig's proxy-url: NO_PROXY does not apply,
+			   as in client-go */
 		curl_easy_setopt(e, CURLOPT_PROXY, r->proxy);
+		curl_easy_setopt(e, CURLOPT_NOPROXY, "");
+	}
 	set_tls(e, r->tls);
 	set_method(e, x);
 	x->resp->body.max = r->max_body ? r->max_body : CD_HTTP_MAX_BODY;

@@ -35,7 +35,8 @@ struct cd_http_req {
 	size_t body_len;
 	const char *body_path;      /* a file to send (spooled blobs) */
 	const struct cd_http_tls *tls;
-	const char *proxy;          /* NULL: HTTPS_PROXY/NO_PROXY from the environment */
+	const char *proxy;          /* NULL: HTTPS_PROXY/NO_PROXY from the
+				       environment; else this one, always */
 	int follow;                 /* follow redirects */
 	int idempotent;             /* may be retried */
 	size_t max_body;            /* response cap; 0 = CD_HTTP_MAX_BODY */

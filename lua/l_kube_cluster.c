@@ -135,6 +135,7 @@ static int client_open(lua_State *L, const char *op, const char *context,
 		.namespace_ = ctx->namespace_,
 		.service_host = getenv("KUBERNETES_SERVICE_HOST"),
 		.service_port = getenv("KUBERNETES_SERVICE_PORT"),
+		.sa_dir = getenv("CDHOST_SERVICE_ACCOUNT_DIR"),
 		.parse = cd_l_kube_parse_yaml,
 		.parse_ud = L,
 	};

@@ -7,25 +7,6 @@ CDHOST=$1 STATE=$2
 . "$(dirname "$0")/lib.sh"
 PLUGIN=$(cd "$KUBE_E2E/../../fixtures/kube" && pwd)/exec-plugin.sh
 
-# kubeconfig WORK/NAME.kubeconfig with server $1, CA file $2 and user YAML $3
-kubeconfig() {
-	cat >"$WORK/$1.kubeconfig" <<YAML
-apiVersion: v1
-kind: Config
-current-context: t
-clusters:
-- name: c
-  cluster: {server: "$2", certificate-authority: "$3"}
-contexts:
-- name: t
-  context: {cluster: c, user: u, namespace: $NS}
-users:
-- name: u
-  user:
-$4
-YAML
-}
-
 t "client certificate (admin context)"
 run cdh --kube-context admin run get.lua
 expect_rc 0
