@@ -9,18 +9,27 @@
  * table.getn shim Lua 5.1 scripts (gopher-lua) need. */
 #include "health.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <fnmatch.h>
 #include <lauxlib.h>
 #include <lualib.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "../core/fs.h"
 #include "../core/mem.h"
 #include "../core/status.h"
+#include "../core/util.h"
 #include "cli.h"
 #include "lerr.h"
 #include "sandbox.h"
@@ -282,7 +291,7 @@ static void describe_trip(struct cd_sandbox *sb, const char *path,
 			 (unsigned long long)(sb->limits.max_memory >> 20));
 		break;
 	case CD_TRIP_TIMEOUT:
-		snprintf(buf, sizeof buf, "exceeded its time budget of %gs",
+		snprintf(buf, sizeof buf, "exceeded its %gs budget",
 			 sb->limits.timeout);
 		break;
 	default:
@@ -294,40 +303,185 @@ static void describe_trip(struct cd_sandbox *sb, const char *path,
 	out->limit = 1;
 }
 
+static void set_unknown(struct cd_health_result *out)
+{
+	out->failed = 1;
+	snprintf(out->status, sizeof out->status, "Unknown");
+}
+
+/* ---- one run, in a process of its own ----
+ *
+ * A hook cannot stop a script inside one long C call (a pathological
+ * pattern in string.find, say), and a thread cannot be stopped safely, so
+ * each run forks: the child runs the script under the count hook and a
+ * SIGALRM at CD_HEALTH_TIMEOUT (its own sandbox sets the message), and the
+ * parent kills it CD_HEALTH_GRACE later if it has not finished. Either way
+ * only this object turns Unknown; the child's memory goes with it. The
+ * child's sandbox and result live in a shared mapping, so the parent also
+ * knows the last script line the child reached. */
+
+struct shared {
+	struct cd_sandbox sb;
+	struct cd_health_result res;
+	int done; /* the child filled res */
+};
+
+static struct cd_sandbox *alarm_sb; /* the child's, for on_alarm */
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+	atomic_store(&alarm_sb->deadline_hit, 1);
+}
+
+/* The child's deadline: the count hook sees deadline_hit and trips. */
+static void arm_alarm(struct cd_sandbox *sb)
+{
+	struct sigaction sa;
+	struct itimerval it = {{0, 0}, {0, 0}};
+	sigset_t set;
+
+	alarm_sb = sb;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_alarm;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGALRM, &sa, NULL);
+	sigemptyset(&set);
+	sigaddset(&set, SIGALRM);
+	sigprocmask(SIG_UNBLOCK, &set, NULL);
+	long us = (long)(CD_HEALTH_TIMEOUT * 1e6);
+	it.it_value.tv_sec = us / 1000000;
+	it.it_value.tv_usec = us % 1000000;
+	setitimer(ITIMER_REAL, &it, NULL);
+}
+
+/* In the child: runs r in sh->sb and fills sh->res. */
+static void child_run(struct shared *sh, struct run *r, struct cd_ctx *ctx)
+{
+	struct cd_limits lim = {CD_HEALTH_MAX_INSTRUCTIONS,
+				CD_HEALTH_MAX_MEMORY, CD_HEALTH_TIMEOUT};
+	struct cd_sandbox *sb = &sh->sb;
+
+	r->out = &sh->res; /* what the parent reads */
+	if (cd_sandbox_init(sb, &lim, ctx) != 0) {
+		snprintf(sh->res.message, sizeof sh->res.message,
+			 "%s: cannot create a Lua state", r->path);
+		set_unknown(&sh->res);
+		sh->done = 1;
+		return;
+	}
+	arm_alarm(sb);
+	lua_pushcfunction(sb->L, run_protected);
+	lua_pushlightuserdata(sb->L, r);
+	int status = lua_pcall(sb->L, 1, 0, 0);
+	sb->unrestricted = 1;
+	if (atomic_load(&sb->tripped)) {
+		describe_trip(sb, r->path, &sh->res);
+	} else if (status != LUA_OK) {
+		const char *m = luaL_tolstring(sb->L, -1, NULL);
+		snprintf(sh->res.message, sizeof sh->res.message, "%s%s%s",
+			 strstr(m, ".lua:") ? "" : r->path,
+			 strstr(m, ".lua:") ? "" : ": ", m);
+	}
+	if (status != LUA_OK || atomic_load(&sb->tripped))
+		set_unknown(&sh->res);
+	sh->done = 1;
+}
+
+/* Waits until fd reports end of file (the child is gone) or the monotonic
+ * clock passes deadline (cd_now); returns 1 on time, 0 past the deadline. */
+static int wait_eof(int fd, double deadline)
+{
+	for (;;) {
+		double left = deadline - cd_now();
+		if (left <= 0)
+			return 0;
+		struct pollfd p = {fd, POLLIN, 0};
+		int n = poll(&p, 1, (int)(left * 1000) + 1);
+		char c;
+		if (n > 0 && read(fd, &c, 1) <= 0)
+			return 1; /* EOF (or an error: the child is gone) */
+		if (n < 0 && errno != EINTR)
+			return 1;
+	}
+}
+
+/* The parent's account of a child that did not finish. */
+static void describe_kill(const struct shared *sh, const char *name,
+			  int killed, int wstatus, struct cd_health_result *out)
+{
+	int i = atomic_load(&sh->sb.where_idx);
+	const char *where = sh->sb.where[i];
+	if (killed)
+		snprintf(out->message, sizeof out->message,
+			 "%s: health script exceeded its %gs budget (stuck "
+			 "inside one C call)",
+			 *where ? where : name, CD_HEALTH_TIMEOUT);
+	else
+		snprintf(out->message, sizeof out->message,
+			 "%s: health script ended abnormally (%s %d)", name,
+			 WIFSIGNALED(wstatus) ? "signal" : "exit status",
+			 WIFSIGNALED(wstatus) ? WTERMSIG(wstatus)
+					      : WEXITSTATUS(wstatus));
+	out->limit = killed;
+	set_unknown(out);
+}
+
+/* Forks, runs r in the child, collects its result into out. */
+static int run_isolated(struct run *r, struct cd_health_result *out,
+			struct cd_ctx *ctx, struct cd_err *err)
+{
+	struct shared *sh = mmap(NULL, sizeof *sh, PROT_READ | PROT_WRITE,
+				 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	int fds[2] = {-1, -1}, wstatus = 0, on_time, rc = 0;
+	pid_t pid = -1;
+
+	if (sh == MAP_FAILED || pipe(fds) != 0 ||
+	    fcntl(fds[0], F_SETFD, FD_CLOEXEC) != 0 ||
+	    fcntl(fds[1], F_SETFD, FD_CLOEXEC) != 0 || (pid = fork()) < 0) {
+		rc = cd_err_set(err, CD_E_NOMEM, "health",
+				"%s: cannot start a process for the script: "
+				"%s",
+				r->path, strerror(errno));
+		goto done;
+	}
+	if (pid == 0) {
+		close(fds[0]);
+		child_run(sh, r, ctx);
+		_exit(0); /* no atexit handlers, no stdio flush */
+	}
+	close(fds[1]);
+	fds[1] = -1;
+	on_time = wait_eof(fds[0],
+			   cd_now() + CD_HEALTH_TIMEOUT + CD_HEALTH_GRACE);
+	if (!on_time)
+		kill(pid, SIGKILL);
+	while (waitpid(pid, &wstatus, 0) < 0 && errno == EINTR)
+		;
+	if (sh->done)
+		*out = sh->res;
+	else
+		describe_kill(sh, r->path, !on_time, wstatus, out);
+done:
+	if (fds[0] >= 0)
+		close(fds[0]);
+	if (fds[1] >= 0)
+		close(fds[1]);
+	if (sh != MAP_FAILED)
+		munmap(sh, sizeof *sh);
+	return rc;
+}
+
 int cd_health_run_source(const char *name, const char *src, size_t len,
 			 const json_t *obj, struct cd_ctx *ctx,
 			 struct cd_health_result *out, struct cd_err *err)
 {
-	struct cd_limits lim = {CD_HEALTH_MAX_INSTRUCTIONS,
-				CD_HEALTH_MAX_MEMORY, CD_HEALTH_TIMEOUT};
-	struct cd_sandbox sb;
-	struct run r = {name, src, len, obj, out};
+	struct run r = {name, src, len, obj, NULL};
 
 	memset(out, 0, sizeof *out);
+	int rc = run_isolated(&r, out, ctx, err);
 	snprintf(out->script, sizeof out->script, "%s", name);
-	if (cd_sandbox_init(&sb, &lim, ctx) != 0)
-		return cd_err_set(err, CD_E_NOMEM, "health",
-				  "cannot create a Lua state");
-	cd_sandbox_watchdog_start(&sb);
-	lua_pushcfunction(sb.L, run_protected);
-	lua_pushlightuserdata(sb.L, &r);
-	int status = lua_pcall(sb.L, 1, 0, 0);
-	cd_sandbox_watchdog_stop(&sb);
-	sb.unrestricted = 1;
-	if (atomic_load(&sb.tripped)) {
-		describe_trip(&sb, name, out);
-	} else if (status != LUA_OK) {
-		const char *m = luaL_tolstring(sb.L, -1, NULL);
-		snprintf(out->message, sizeof out->message, "%s%s%s",
-			 strstr(m, ".lua:") ? "" : name,
-			 strstr(m, ".lua:") ? "" : ": ", m);
-	}
-	if (status != LUA_OK || atomic_load(&sb.tripped)) {
-		out->failed = 1;
-		snprintf(out->status, sizeof out->status, "Unknown");
-	}
-	cd_sandbox_close(&sb);
-	return 0;
+	return rc;
 }
 
 int cd_health_run(const char *script, const json_t *obj, struct cd_ctx *ctx,

@@ -9,7 +9,12 @@
  * with Argo's contract: the global `obj`, base, table (+ table.getn), string,
  * math, a safe `os` with time/date/clock (also require("os")), and a budget
  * of CD_HEALTH_MAX_INSTRUCTIONS instructions, CD_HEALTH_MAX_MEMORY bytes and
- * one second. See docs/health.md. */
+ * CD_HEALTH_TIMEOUT seconds. The run happens in a forked child process, so
+ * the budget holds inside one long C call too: an overrun only makes that
+ * result Unknown (limit set), after CD_HEALTH_TIMEOUT + CD_HEALTH_GRACE at
+ * most; it never ends the calling process, and the child takes its memory
+ * with it.
+ * Safe to call in a loop (rollout waits). See docs/health.md. */
 #ifndef CD_HEALTH_H
 #define CD_HEALTH_H
 
@@ -24,6 +29,7 @@ struct cd_embedded;
 #define CD_HEALTH_MAX_INSTRUCTIONS 50000000ULL
 #define CD_HEALTH_MAX_MEMORY ((unsigned long long)128 << 20)
 #define CD_HEALTH_TIMEOUT 1.0
+#define CD_HEALTH_GRACE 0.25 /* then a run stuck inside C is killed */
 
 struct cd_health_result {
 	char status[16];    /* Argo's word; "" when a script returned none */
@@ -53,10 +59,11 @@ int cd_health_run_source(const char *name, const char *src, size_t len,
 			 const json_t *obj, struct cd_ctx *ctx,
 			 struct cd_health_result *out, struct cd_err *err);
 
-/* Runs one script on obj in a fresh sandbox. Returns 0 with out filled
- * (out->failed set when the script raised or tripped its budget: the
- * status is then Unknown), or a negative status when the script cannot
- * be read. */
+/* Runs one script on obj in a fresh sandbox, in a child process. Returns 0
+ * with out filled (out->failed set when the script raised or tripped its
+ * budget, out->limit too for the budget: the status is then Unknown), or a
+ * negative status when the script cannot be read or no process can be
+ * started. Blocks for at most CD_HEALTH_TIMEOUT + CD_HEALTH_GRACE. */
 int cd_health_run(const char *script, const json_t *obj, struct cd_ctx *ctx,
 		  struct cd_health_result *out, struct cd_err *err);
 

@@ -208,6 +208,65 @@ expect_rc 5
 expect_out "Unknown: $WORK/hd/bad.example.com/Thing/health.lua:2: health script exceeded its"
 expect_err "[limit]"
 
+t "a script stuck inside one C call: Unknown after its 1s budget, the run goes on"
+script bad.example.com/Thing <<'EOF'
+local s = string.rep("a", 40)
+local found = string.find(s, ".-.-.-.-.-.-.-.-.-.-.-.-b") -- hours of backtracking
+return { status = "Healthy", message = tostring(found) }
+EOF
+three=$(obj three.yaml <<'EOF'
+apiVersion: bad.example.com/v1
+kind: Thing
+metadata: {name: a}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: b}
+---
+apiVersion: bad.example.com/v1
+kind: Thing
+metadata: {name: c}
+EOF
+)
+start=$(date +%s%N)
+run "$CDHOST" health -f "$three" --health-dir "$WORK/hd"
+ms=$((($(date +%s%N) - start) / 1000000))
+expect_rc 5
+expect_out "Thing/a: Unknown: $WORK/hd/bad.example.com/Thing/health.lua:2: health script exceeded its 1s budget (stuck inside one C call)"
+expect_out "ConfigMap/b: Healthy: Resource is always ready"
+expect_out "Thing/c: Unknown: $WORK/hd/bad.example.com/Thing/health.lua:2: health script exceeded its 1s budget"
+expect_err "Thing/c: $WORK/hd/bad.example.com/Thing/health.lua:2: health script exceeded its 1s budget (stuck inside one C call) [limit]"
+expect_no_err "--timeout"
+# two budgets of 1s plus the 0.25s grace each, and slack for a loaded machine
+[ "$ms" -lt 4500 ] && ok || bad "took ${ms}ms for two stuck scripts"
+
+t "other long C calls: a plain find over megabytes, gsub with a pathological pattern"
+script bad.example.com/Thing <<'EOF'
+local hay = string.rep("a", 1000000)
+local needle = string.rep("a", 500000) .. "b"
+return { status = "Healthy", message = tostring(string.find(hay, needle, 1, true)) }
+EOF
+start=$(date +%s%N)
+run "$CDHOST" health -f "$w" --health-dir "$WORK/hd"
+ms=$((($(date +%s%N) - start) / 1000000))
+expect_rc 5; expect_out "health.lua:3: health script exceeded its 1s budget"
+[ "$ms" -lt 2500 ] && ok || bad "took ${ms}ms"
+script bad.example.com/Thing <<'EOF'
+local s = string.rep("ab", 30)
+return { status = "Healthy", message = (s:gsub("(.-)(.-)(.-)(.-)(.-)(.-)(.-)x", "%1")) }
+EOF
+run "$CDHOST" health -f "$w" --health-dir "$WORK/hd"
+expect_rc 5; expect_out "health.lua:2: health script exceeded its 1s budget"
+
+t "a script that runs Lua past its 1s budget trips in the interpreter, with its line"
+script bad.example.com/Thing <<'EOF'
+local t0 = os.clock()
+while os.clock() - t0 < 5 do local s = ("x"):rep(10) end
+return { status = "Healthy" }
+EOF
+run "$CDHOST" health -f "$w" --health-dir "$WORK/hd"
+expect_rc 5; expect_out "health.lua:2: health script exceeded its 1s budget"; expect_no_out "stuck"
+
 t "a script that allocates without end trips the memory budget"
 script bad.example.com/Thing <<'EOF'
 local s = "x"
