@@ -18,6 +18,8 @@ struct xfer {
 	struct cd_err *err;
 	CURL *easy;
 	struct curl_slist *hdrs;
+	CURLU *url;            /* tls-server-name: the URL curl is given */
+	struct curl_slist *connect_to;
 	FILE *upload;          /* body_path */
 	size_t upload_off;     /* body in memory */
 	size_t delivered;      /* bytes passed to on_data */
@@ -209,6 +211,45 @@ static double time_left(struct cd_http *h, const struct cd_http_req *r)
 	return left;
 }
 
+/* kubeconfig's tls-server-name: the name TLS sends (SNI) and verifies is
+ * not the host connected to. libcurl takes both from the URL, so the URL
+ * given to curl names server_name, CURLOPT_CONNECT_TO sends the connection
+ * to the real host and port, and the Host header keeps the real host
+ * (client-go changes only TLS). -1 when the URL cannot be parsed; -2 with
+ * x->err filled for a name that is not a host name. */
+static int set_server_name(CURL *e, struct xfer *x, const char *name)
+{
+	char *host = NULL, *port = NULL, *given = NULL, line[1024];
+	int rc = -1;
+	x->url = curl_url();
+	if (!x->url || curl_url_set(x->url, CURLUPART_URL, x->req->url, 0) ||
+	    curl_url_get(x->url, CURLUPART_HOST, &host, 0) ||
+	    curl_url_get(x->url, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT))
+		goto done;
+	int explicit_port = !curl_url_get(x->url, CURLUPART_PORT, &given, 0);
+	snprintf(line, sizeof line, "Host: %s%s%s", host,
+		 explicit_port ? ":" : "", explicit_port ? port : "");
+	x->hdrs = curl_slist_append(x->hdrs, line);
+	snprintf(line, sizeof line, "%s:%s:%s:%s", name, port, host, port);
+	x->connect_to = curl_slist_append(NULL, line);
+	if (!x->hdrs || !x->connect_to)
+		goto done;
+	if (curl_url_set(x->url, CURLUPART_HOST, name, 0)) {
+		cd_err_set(x->err, CD_E_INVALID, "http",
+			   "tls-server-name '%.200s' is not a host name", name);
+		rc = -2;
+		goto done;
+	}
+	curl_easy_setopt(e, CURLOPT_CURLU, x->url);
+	curl_easy_setopt(e, CURLOPT_CONNECT_TO, x->connect_to);
+	rc = 0;
+done:
+	curl_free(host);
+	curl_free(port);
+	curl_free(given);
+	return rc;
+}
+
 static int setup(struct cd_http *h, struct xfer *x)
 {
 	const struct cd_http_req *r = x->req;
@@ -220,6 +261,11 @@ static int setup(struct cd_http *h, struct xfer *x)
 	for (const char *const *hl = r->headers; hl && *hl; hl++)
 		x->hdrs = curl_slist_append(x->hdrs, *hl);
 	curl_easy_setopt(e, CURLOPT_URL, r->url);
+	int rc = r->tls && r->tls->server_name && !r->tls->insecure
+			 ? set_server_name(e, x, r->tls->server_name)
+			 : 0;
+	if (rc != 0)
+		return rc;
 	curl_easy_setopt(e, CURLOPT_SHARE, h->share);
 	curl_easy_setopt(e, CURLOPT_PRIVATE, x);
 	curl_easy_setopt(e, CURLOPT_HTTPHEADER, x->hdrs);
@@ -265,6 +311,10 @@ static void teardown(struct cd_http *h, struct xfer *x)
 	}
 	curl_slist_free_all(x->hdrs);
 	x->hdrs = NULL;
+	curl_slist_free_all(x->connect_to);
+	x->connect_to = NULL;
+	curl_url_cleanup(x->url);
+	x->url = NULL;
 }
 
 /* ---- retry policy ---- */
@@ -413,9 +463,11 @@ static int start(struct cd_http *h, struct xfer *x)
 	}
 	if (x->upload)
 		fseeko(x->upload, 0, SEEK_SET);
-	if (setup(h, x) != 0 || curl_multi_add_handle(h->multi, x->easy) != CURLM_OK) {
+	int rc = setup(h, x);
+	if (rc != 0 || curl_multi_add_handle(h->multi, x->easy) != CURLM_OK) {
 		teardown(h, x);
-		cd_err_set(x->err, CD_E_NOMEM, "http", "cannot start a request");
+		if (rc != -2)
+			cd_err_set(x->err, CD_E_NOMEM, "http", "cannot start a request");
 		x->state = 2;
 		return -1;
 	}

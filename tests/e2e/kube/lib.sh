@@ -47,8 +47,9 @@ expect_eq() { [ "$1" = "$2" ] && ok || bad "got '$1', expected '$2'"; }
 cdh() { (cd "$WORK" && "$CDHOST" --max-instructions 0 "$@" --set ns="$NS"); }
 kc() { "$KUBECTL" "$@"; }
 # kubeconfig NAME SERVER CA USER-YAML [CLUSTER-EXTRA]: writes
-# $WORK/NAME.kubeconfig, context t in $NS; USER-YAML is indented by four
-# spaces, CLUSTER-EXTRA (", proxy-url: ...") goes into the cluster's map
+# $WORK/NAME.kubeconfig, context t in $NS; CA "" = none, USER-YAML is
+# indented by four spaces, CLUSTER-EXTRA (", proxy-url: ...") goes into the
+# cluster's map
 kubeconfig() {
 	cat >"$WORK/$1.kubeconfig" <<YAML
 apiVersion: v1
@@ -56,7 +57,7 @@ kind: Config
 current-context: t
 clusters:
 - name: c
-  cluster: {server: "$2", certificate-authority: "$3"${5:-}}
+  cluster: {server: "$2"${3:+, certificate-authority: \"$3\"}${5:-}}
 contexts:
 - name: t
   context: {cluster: c, user: u, namespace: $NS}

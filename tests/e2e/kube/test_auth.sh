@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Every kubeconfig credential form against the real API server (client
-# certificate, token, exec plugin) and the failures: unreachable server,
-# wrong CA, wrong token, failing exec plugin, RBAC-forbidden namespace.
-# Secrets never appear in the output.
+# certificate as data and as files, token, tokenFile, exec plugin), the TLS
+# settings (insecure-skip-tls-verify, tls-server-name) and the failures:
+# unreachable server, wrong CA, wrong server name, wrong token, failing exec
+# plugin, RBAC-forbidden namespace. Secrets never appear in the output.
+# (proxy-url and in-cluster: test_connect.sh; Basic auth, which v1.20 no
+# longer accepts: tests/unit/test_kubeconfig.c.)
 CDHOST=$1 STATE=$2
 . "$(dirname "$0")/lib.sh"
 PLUGIN=$(cd "$KUBE_E2E/../../fixtures/kube" && pwd)/exec-plugin.sh
@@ -17,6 +20,42 @@ t "bearer token (token context)"
 run cdh --kube-context token run get.lua
 expect_rc 0
 expect_err "got namespace $NS"
+
+t "client certificate and key files"
+kubeconfig certfiles "$CDHOST_TEST_APISERVER" "$CDHOST_TEST_CA" "    client-certificate: $CDHOST_TEST_CLIENT_CERT
+    client-key: $CDHOST_TEST_CLIENT_KEY"
+run cdh --kubeconfig "$WORK/certfiles.kubeconfig" run get.lua
+expect_rc 0
+expect_err "got namespace $NS"
+
+t "tokenFile"
+printf '%s\n' "$CDHOST_TEST_TOKEN" >"$WORK/token"
+kubeconfig tokenfile "$CDHOST_TEST_APISERVER" "$CDHOST_TEST_CA" "    tokenFile: $WORK/token"
+run cdh --kubeconfig "$WORK/tokenfile.kubeconfig" run get.lua
+expect_rc 0
+expect_err "got namespace $NS"
+expect_no_err "$CDHOST_TEST_TOKEN"
+
+t "insecure-skip-tls-verify without a CA"
+kubeconfig insecure "$CDHOST_TEST_APISERVER" "" "    token: $CDHOST_TEST_TOKEN" ", insecure-skip-tls-verify: true"
+run cdh --kubeconfig "$WORK/insecure.kubeconfig" run get.lua
+expect_rc 0
+expect_err "got namespace $NS"
+
+t "tls-server-name: a name the certificate has, and one it has not"
+kubeconfig sni "$CDHOST_TEST_APISERVER" "$CDHOST_TEST_CA" "    token: $CDHOST_TEST_TOKEN" ", tls-server-name: kubernetes.default.svc"
+run cdh --kubeconfig "$WORK/sni.kubeconfig" run get.lua
+expect_rc 0
+expect_err "got namespace $NS"
+kubeconfig badsni "$CDHOST_TEST_APISERVER" "$CDHOST_TEST_CA" "    token: $CDHOST_TEST_TOKEN" ", tls-server-name: wrong.example"
+run cdh --kubeconfig "$WORK/badsni.kubeconfig" run get.lua
+expect_rc 1
+expect_err "[unreachable]"
+expect_err "no alternative certificate subject name matches target host name 'wrong.example'"
+kubeconfig nosni "$CDHOST_TEST_APISERVER" "$CDHOST_TEST_CA" "    token: $CDHOST_TEST_TOKEN" ", tls-server-name: \"not a name\""
+run cdh --kubeconfig "$WORK/nosni.kubeconfig" run get.lua
+expect_rc 1
+expect_err "tls-server-name 'not a name' is not a host name [invalid]"
 
 t "exec plugin"
 kubeconfig exec "$CDHOST_TEST_APISERVER" "$CDHOST_TEST_CA" "    exec:

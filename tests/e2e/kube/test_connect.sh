@@ -41,6 +41,14 @@ run env NO_PROXY=127.0.0.1 no_proxy=127.0.0.1 "$CDHOST" --kubeconfig "$WORK/prox
 expect_rc 0
 [ "$(tunnels)" -gt "$before" ] && ok || bad "NO_PROXY bypassed proxy-url"
 
+t "proxy-url with tls-server-name: the tunnel goes to the server's address"
+before=$(tunnels)
+tokenconfig proxiedsni ", proxy-url: \"$PROXY\", tls-server-name: kubernetes.default"
+run cdh --kubeconfig "$WORK/proxiedsni.kubeconfig" run get.lua
+expect_rc 0
+expect_err "got namespace $NS"
+[ "$(tunnels)" -gt "$before" ] && ok || bad "no tunnel to 127.0.0.1:$API_PORT"
+
 t "proxy-url to a proxy that is down"
 tokenconfig deadproxy ", proxy-url: \"http://127.0.0.1:9\""
 run cdh --kubeconfig "$WORK/deadproxy.kubeconfig" run get.lua
