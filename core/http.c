@@ -27,7 +27,22 @@ struct xfer {
 	double start_at;       /* cd_now() when it may (re)start */
 	double t0;
 	int state;             /* 0 waiting, 1 running, 2 done */
+	void *tag;             /* batch: what cd_http_batch_step hands back */
+	struct xfer *next;     /* batch: pending list, then done queue */
 	char errbuf[CURL_ERROR_SIZE];
+};
+
+/* A set of transfers on the run's multi handle, driven step by step: the
+ * blocking calls below are one batch run to completion; the waiter keeps
+ * one open and adds watches as it goes. */
+struct cd_http_batch {
+	struct cd_http *h;
+	unsigned parallel;
+	size_t running;
+	struct xfer *pending;      /* waiting or running */
+	struct xfer *done, **done_tail;
+	int (*wake)(void *ud); /* polled after each round of I/O */
+	void *wake_ud;
 };
 
 static pthread_once_t global_once = PTHREAD_ONCE_INIT;
@@ -492,90 +507,215 @@ static int precheck(struct cd_http *h, struct xfer *x)
 	return 0;
 }
 
-static void drain(struct cd_http *h, size_t *running, size_t *left)
+struct cd_http_batch *cd_http_batch_new(struct cd_http *h, unsigned parallel)
+{
+	struct cd_http_batch *b = cd_calloc(1, sizeof *b);
+	if (!b)
+		return NULL;
+	b->h = h;
+	b->parallel = parallel && parallel <= CD_HTTP_MAX_PARALLEL
+			      ? parallel
+			      : CD_HTTP_MAX_PARALLEL;
+	b->done_tail = &b->done;
+	return b;
+}
+
+static void unlink_xfer(struct cd_http_batch *b, struct xfer *x)
+{
+	for (struct xfer **p = &b->pending; *p; p = &(*p)->next)
+		if (*p == x) {
+			*p = x->next;
+			break;
+		}
+	x->next = NULL;
+	*b->done_tail = x;
+	b->done_tail = &x->next;
+}
+
+int cd_http_batch_add(struct cd_http_batch *b, const struct cd_http_req *req,
+		      struct cd_http_resp *resp, struct cd_err *err, void *tag)
+{
+	struct xfer *x = cd_calloc(1, sizeof *x);
+	memset(resp, 0, sizeof *resp);
+	cd_err_clear(err);
+	if (!x)
+		return cd_err_set(err, CD_E_NOMEM, "http", "out of memory");
+	*x = (struct xfer){.req = req, .resp = resp, .err = err, .tag = tag};
+	x->next = b->pending;
+	b->pending = x;
+	if (precheck(b->h, x) != 0)
+		unlink_xfer(b, x);
+	return 0;
+}
+
+static void xfer_free(struct cd_http_batch *b, struct xfer *x)
+{
+	if (x->state == 1)
+		b->running--;
+	teardown(b->h, x);
+	if (x->upload)
+		fclose(x->upload);
+	cd_free(x);
+}
+
+static void drain(struct cd_http_batch *b)
 {
 	CURLMsg *msg;
 	int q;
-	while ((msg = curl_multi_info_read(h->multi, &q))) {
+	while ((msg = curl_multi_info_read(b->h->multi, &q))) {
 		if (msg->msg != CURLMSG_DONE)
 			continue;
 		struct xfer *x;
 		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&x);
-		(*running)--;
-		if (finished(h, x, msg->data.result))
-			(*left)--;
+		b->running--;
+		if (finished(b->h, x, msg->data.result))
+			unlink_xfer(b, x);
 	}
 }
 
-static void launch(struct cd_http *h, struct xfer *xs, size_t n,
-		   unsigned parallel, size_t *running, size_t *left)
+static void launch(struct cd_http_batch *b)
 {
 	double now = cd_now();
-	for (size_t i = 0; i < n && *running < parallel; i++) {
-		struct xfer *x = &xs[i];
+	struct xfer *x = b->pending, *next;
+	for (; x && b->running < b->parallel; x = next) {
+		next = x->next;
 		if (x->state != 0 || x->start_at > now)
 			continue;
-		if (start(h, x) == 0)
-			(*running)++;
+		if (start(b->h, x) == 0)
+			b->running++;
 		else
-			(*left)--;
+			unlink_xfer(b, x);
 	}
 }
 
-/* Seconds until the next waiting retry may start (at most 1). */
-static double next_wake(const struct xfer *xs, size_t n)
+/* Seconds until the next waiting retry may start (at most `cap`). */
+static double next_wake(const struct cd_http_batch *b, double cap)
 {
-	double now = cd_now(), wake = 1.0;
-	for (size_t i = 0; i < n; i++)
-		if (xs[i].state == 0 && xs[i].start_at - now < wake)
-			wake = xs[i].start_at - now;
+	double now = cd_now(), wake = cap;
+	for (const struct xfer *x = b->pending; x; x = x->next)
+		if (x->state == 0 && x->start_at - now < wake)
+			wake = x->start_at - now;
 	return wake > 0 ? wake : 0;
+}
+
+static void *pop_done(struct cd_http_batch *b)
+{
+	struct xfer *x = b->done;
+	if (!x)
+		return NULL;
+	b->done = x->next;
+	if (!b->done)
+		b->done_tail = &b->done;
+	void *tag = x->tag;
+	if (x->upload)
+		fclose(x->upload);
+	cd_free(x);
+	return tag;
+}
+
+int cd_http_batch_step(struct cd_http_batch *b, double wait, void **done)
+{
+	int still;
+	double until = cd_now() + (wait > 0 ? wait : 0);
+	*done = pop_done(b);
+	if (*done)
+		return 1;
+	for (;;) {
+		launch(b);
+		if (b->running) {
+			curl_multi_perform(b->h->multi, &still);
+			drain(b);
+		}
+		if ((*done = pop_done(b)))
+			return 1;
+		if (b->wake && b->wake(b->wake_ud))
+			return 0;
+		double left = until - cd_now();
+		if (!b->pending || left <= 0)
+			return 0;
+		double w = next_wake(b, left);
+		if (b->running)
+			curl_multi_poll(b->h->multi, NULL, 0, (int)(w * 1000) + 1,
+					NULL);
+		else
+			cd_sleep(w);
+		if (b->running) {
+			curl_multi_perform(b->h->multi, &still);
+			drain(b);
+		}
+		if ((*done = pop_done(b)))
+			return 1;
+		if (b->wake && b->wake(b->wake_ud))
+			return 0;
+	}
+}
+
+void cd_http_batch_set_wake(struct cd_http_batch *b, int (*wake)(void *ud),
+			    void *ud)
+{
+	b->wake = wake;
+	b->wake_ud = ud;
+}
+
+size_t cd_http_batch_pending(const struct cd_http_batch *b)
+{
+	size_t n = 0;
+	for (const struct xfer *x = b->pending; x; x = x->next)
+		n++;
+	for (const struct xfer *x = b->done; x; x = x->next)
+		n++;
+	return n;
+}
+
+void cd_http_batch_cancel(struct cd_http_batch *b, void *tag)
+{
+	for (struct xfer **p = &b->pending; *p; p = &(*p)->next)
+		if ((*p)->tag == tag) {
+			struct xfer *x = *p;
+			*p = x->next;
+			xfer_free(b, x);
+			return;
+		}
+}
+
+void cd_http_batch_free(struct cd_http_batch *b)
+{
+	if (!b)
+		return;
+	while (b->pending) {
+		struct xfer *x = b->pending;
+		b->pending = x->next;
+		xfer_free(b, x);
+	}
+	while (b->done)
+		pop_done(b);
+	cd_free(b);
 }
 
 int cd_http_do_all(struct cd_http *h, const struct cd_http_req *reqs,
 		   struct cd_http_resp *resps, struct cd_err *errs, size_t n,
 		   unsigned parallel)
 {
-	struct xfer *xs = cd_calloc(n ? n : 1, sizeof *xs);
-	size_t running = 0, left = n;
+	struct cd_http_batch *b = cd_http_batch_new(h, parallel);
+	size_t left = 0;
 	int rc = 0;
+	void *tag;
 
-	if (!xs)
+	if (!b)
 		return cd_err_set(&errs[0], CD_E_NOMEM, "http", "out of memory");
-	if (!parallel || parallel > CD_HTTP_MAX_PARALLEL)
-		parallel = CD_HTTP_MAX_PARALLEL;
-	for (size_t i = 0; i < n; i++) {
-		xs[i] = (struct xfer){.req = &reqs[i], .resp = &resps[i], .err = &errs[i]};
-		memset(&resps[i], 0, sizeof resps[i]);
-		cd_err_clear(&errs[i]);
-		if (precheck(h, &xs[i]) != 0)
+	/* In order: the list is LIFO, so add from the end. */
+	for (size_t i = n; i-- > 0;) {
+		if (cd_http_batch_add(b, &reqs[i], &resps[i], &errs[i], &errs[i]) != 0)
+			continue;
+		left++;
+	}
+	while (left > 0)
+		if (cd_http_batch_step(b, 1.0, &tag))
 			left--;
-	}
-	while (left > 0) {
-		int still;
-		launch(h, xs, n, parallel, &running, &left);
-		if (left == 0)
-			break;
-		if (running) {
-			curl_multi_perform(h->multi, &still);
-			drain(h, &running, &left);
-		}
-		if (!left)
-			break;
-		double wake = next_wake(xs, n);
-		if (running)
-			curl_multi_poll(h->multi, NULL, 0,
-					(int)(wake * 1000) + 1, NULL);
-		else
-			cd_sleep(wake);
-	}
-	for (size_t i = 0; i < n; i++) {
-		if (xs[i].upload)
-			fclose(xs[i].upload);
+	cd_http_batch_free(b);
+	for (size_t i = 0; i < n; i++)
 		if (errs[i].code && !rc)
 			rc = -(int)errs[i].code;
-	}
-	cd_free(xs);
 	return rc;
 }
 

@@ -87,6 +87,31 @@ int cd_http_do_all(struct cd_http *h, const struct cd_http_req *reqs,
 		   unsigned parallel);
 void cd_http_resp_free(struct cd_http_resp *r);
 
+/* A batch: transfers on the run's multi handle driven step by step, so a
+ * caller can keep some open (watches) while it adds and finishes others.
+ * cd_http_do_all is one batch run to completion. req, resp and err of an
+ * added transfer must stay valid until it is handed back or cancelled. */
+struct cd_http_batch;
+struct cd_http_batch *cd_http_batch_new(struct cd_http *h, unsigned parallel);
+/* Queues a request (started by the next step); resp and err are cleared.
+ * With --offline it completes at once with its error. */
+int cd_http_batch_add(struct cd_http_batch *b, const struct cd_http_req *req,
+		      struct cd_http_resp *resp, struct cd_err *err, void *tag);
+/* Drives the transfers for at most `wait` seconds. Returns 1 with *done =
+ * the tag of a finished transfer (its resp/err filled, retries included),
+ * or 0 when the time passed, nothing is pending, or the wake hook asked to
+ * return (it is polled after each round of I/O; streaming callbacks set
+ * what it reads). */
+int cd_http_batch_step(struct cd_http_batch *b, double wait, void **done);
+void cd_http_batch_set_wake(struct cd_http_batch *b, int (*wake)(void *ud),
+			    void *ud);
+/* Transfers not yet handed back. */
+size_t cd_http_batch_pending(const struct cd_http_batch *b);
+/* Stops one transfer without handing it back. */
+void cd_http_batch_cancel(struct cd_http_batch *b, void *tag);
+/* Stops every transfer still open and frees the batch. */
+void cd_http_batch_free(struct cd_http_batch *b);
+
 /* The value of a response header (case-insensitive name), copied into buf;
  * NULL if absent. */
 const char *cd_http_header(const struct cd_http_resp *r, const char *name,

@@ -344,6 +344,107 @@ int cd_kube_stream(struct cd_kube *k, const char *path, double timeout,
 
 /* ---- discovery ---- */
 
+int cd_kube_get_text(struct cd_kube *k, const char *path, double timeout,
+		     struct cd_buf *out, long *status, struct cd_err *err)
+{
+	struct hdrs h;
+	struct cd_http_req hr;
+	struct cd_http_resp resp = {0};
+	char url[2048];
+	struct cd_kube_req r = {.method = "GET", .path = path, .what = path};
+	memset(&h, 0, sizeof h);
+	*status = 0;
+	if (auth_line(k, h.auth, sizeof h.auth, err) != 0)
+		return -1;
+	build_req(k, &r, &h, url, sizeof url, &hr);
+	for (int i = 0; h.lines[i]; i++)
+		if (strncmp(h.lines[i], "Accept:", 7) == 0)
+			h.lines[i] = "Accept: */*";
+	hr.timeout = timeout;
+	hr.max_body = out->max;
+	int rc = cd_http_do(k->http, &hr, &resp, err);
+	k->requests++;
+	*status = resp.status;
+	if (rc == 0 && resp.status >= 300) {
+		json_error_t je;
+		json_t *body = json_loadb(resp.body.data ? resp.body.data : "",
+					  resp.body.len, 0, &je);
+		rc = cd_kube_status_err(resp.status, body, path, err);
+		json_decref(body);
+	} else if (rc == 0 && resp.body.len &&
+		   cd_buf_append(out, resp.body.data, resp.body.len) != 0) {
+		rc = cd_err_set(err, CD_E_NOMEM, OP, "out of memory");
+	}
+	cd_http_resp_free(&resp);
+	memset(&h, 0, sizeof h);
+	return rc;
+}
+
+/* ---- requests on a batch (the waiter) ---- */
+
+struct cd_kube_async {
+	struct cd_kube_req r;
+	struct hdrs h;
+	char url[2048];
+	struct cd_http_req hr;
+	struct cd_http_resp resp;
+	struct cd_err err;
+	char *path;
+	int done;
+};
+
+struct cd_kube_async *cd_kube_async_start(struct cd_kube *k, struct cd_http_batch *b,
+				    const char *path, double timeout,
+				    int (*on_data)(void *ud, const char *p,
+						   size_t n),
+				    void *ud, struct cd_err *err)
+{
+	struct cd_kube_async *op = cd_calloc(1, sizeof *op);
+	if (!op || !(op->path = cd_strdup(path))) {
+		cd_free(op);
+		cd_err_set(err, CD_E_NOMEM, OP, "out of memory");
+		return NULL;
+	}
+	op->r = (struct cd_kube_req){.method = "GET", .path = op->path, .what = op->path};
+	if (auth_line(k, op->h.auth, sizeof op->h.auth, err) != 0) {
+		cd_kube_async_free(op);
+		return NULL;
+	}
+	build_req(k, &op->r, &op->h, op->url, sizeof op->url, &op->hr);
+	op->hr.on_data = on_data;
+	op->hr.ud = ud;
+	op->hr.timeout = timeout;
+	if (cd_http_batch_add(b, &op->hr, &op->resp, &op->err, op) != 0) {
+		*err = op->err;
+		cd_kube_async_free(op);
+		return NULL;
+	}
+	k->requests++;
+	return op;
+}
+
+int cd_kube_async_result(struct cd_kube_async *op, json_t **out, long *status,
+		      struct cd_err *err)
+{
+	*out = NULL;
+	*status = op->resp.status;
+	if (op->resp.status == 0) {
+		*err = op->err;
+		return -1;
+	}
+	return finish(&op->r, &op->resp, out, status, err);
+}
+
+void cd_kube_async_free(struct cd_kube_async *op)
+{
+	if (!op)
+		return;
+	cd_http_resp_free(&op->resp);
+	memset(&op->h, 0, sizeof op->h);
+	cd_free(op->path);
+	cd_free(op);
+}
+
 static void gv_key(const char *group, const char *version, char *out, size_t n)
 {
 	snprintf(out, n, "%s/%s", group, version);

@@ -70,6 +70,28 @@ int cd_kube_stream(struct cd_kube *k, const char *path, double timeout,
 		   int (*on_data)(void *ud, const char *p, size_t n), void *ud,
 		   long *status, struct cd_err *err);
 
+/* A GET whose body is text (a container log): appended to out (its max
+ * caps the body). API errors as cd_kube_call. */
+int cd_kube_get_text(struct cd_kube *k, const char *path, double timeout,
+		     struct cd_buf *out, long *status, struct cd_err *err);
+
+/* A GET on a batch (core/http.h), for the waiter: many lists and watches
+ * in flight at once on the run's multi handle. With on_data the body is
+ * streamed there (a watch; an error body too, so the callback must accept
+ * a `kind: Status` object); without, it is buffered. cd_http_batch_step
+ * hands the op back as its tag; cd_kube_async_result then parses the body
+ * (*out owned) and maps an API error into err. Free the op after the batch
+ * handed it back, cancelled it, or was freed. */
+struct cd_kube_async;
+struct cd_kube_async *cd_kube_async_start(struct cd_kube *k, struct cd_http_batch *b,
+				    const char *path, double timeout,
+				    int (*on_data)(void *ud, const char *p,
+						   size_t n),
+				    void *ud, struct cd_err *err);
+int cd_kube_async_result(struct cd_kube_async *op, json_t **out, long *status,
+		      struct cd_err *err);
+void cd_kube_async_free(struct cd_kube_async *op);
+
 /* apiVersion + kind -> resource and scope (discovery, cached, refreshed
  * once when the kind is unknown). CD_E_NOT_FOUND: no such kind. */
 int cd_kube_map(struct cd_kube *k, const char *api_version, const char *kind,

@@ -211,7 +211,23 @@ static int is_fatal_waiting(const char *reason)
 struct problem {
 	char reason[CD_STATUS_REASON_MAX];
 	char detail[768];
+	char container[CD_STATUS_NAME_MAX];
+	int previous; /* the container has exited before: its last log */
 };
+
+/* Records which pod and container the failure is about (the waiter fetches
+ * that container's log tail). */
+static void set_culprit(struct judge *j, const json_t *pod,
+			const struct problem *p)
+{
+	snprintf(j->out->pod, sizeof j->out->pod, "%s",
+		 str_at(pod, "metadata.name", ""));
+	snprintf(j->out->namespace_, sizeof j->out->namespace_, "%s",
+		 str_at(pod, "metadata.namespace", ""));
+	snprintf(j->out->container, sizeof j->out->container, "%s",
+		 p->container);
+	j->out->previous = p->previous;
+}
 
 static const char *pod_name(const json_t *pod)
 {
@@ -256,6 +272,8 @@ static int container_problem(const json_t *pod, const json_t *cs,
 	const json_t *lt = at(cs, "lastState.terminated");
 	char last[128];
 
+	snprintf(p->container, sizeof p->container, "%s", name);
+	p->previous = lt != NULL;
 	last_exit(cs, last, sizeof last);
 	if (w && is_fatal_waiting(str_at(w, "reason", NULL))) {
 		snprintf(p->reason, sizeof p->reason, "%s",
@@ -326,6 +344,8 @@ static int pod_problem(const json_t *pod, double now, struct problem *p)
 	if (age >= CD_STATUS_SCHEDULE_WINDOW) {
 		const json_t *c = condition(pod, "PodScheduled", "False");
 		snprintf(p->reason, sizeof p->reason, "PodUnschedulable");
+		p->container[0] = '\0';
+		p->previous = 0;
 		if (age >= 1e9)
 			snprintf(p->detail, sizeof p->detail,
 				 "unschedulable: %s", str_at(c, "message", ""));
@@ -445,6 +465,7 @@ static int fail_from_pods(struct judge *j, const json_t *owner,
 		return 0;
 	set(j, CD_STATUS_FAILED, first_p.reason, "%spod %s: %s", prefix,
 	    pod_name(first), first_p.detail);
+	set_culprit(j, first, &first_p);
 	if (failing > 1)
 		append(j, " (%d of %d pods failing)", failing, total);
 	append_event(j, "Pod", pod_name(first));
@@ -901,6 +922,7 @@ static void pod_rule(struct judge *j)
 			    strcmp(phase, "Pending") == 0) &&
 	    pod_problem(o, j->opts.now, &p)) {
 		set(j, CD_STATUS_FAILED, p.reason, "%s", p.detail);
+		set_culprit(j, o, &p);
 		append_event(j, "Pod", pod_name(o));
 		return;
 	}
@@ -953,6 +975,43 @@ static void pod_rule(struct judge *j)
 	}
 }
 
+/* A failed Job: which pod and container ended it, how, and the
+ * container's termination message. */
+static void job_failed_pod(struct judge *j)
+{
+	const json_t *pod, *cs, *best = NULL, *best_cs = NULL;
+	size_t i, k;
+	if (!j->rel)
+		return;
+	json_array_foreach(j->rel->pods, i, pod) {
+		if (!owned_by(pod, j->obj) ||
+		    !streq(str_at(pod, "status.phase", NULL), "Failed"))
+			continue;
+		json_array_foreach(at(pod, "status.containerStatuses"), k, cs) {
+			const json_t *t = at(cs, "state.terminated");
+			if (t && int_at(t, "exitCode", 0) != 0) {
+				best = pod;
+				best_cs = cs;
+				break;
+			}
+		}
+	}
+	if (!best)
+		return;
+	const json_t *t = at(best_cs, "state.terminated");
+	struct problem p;
+	memset(&p, 0, sizeof p);
+	snprintf(p.container, sizeof p.container, "%s",
+		 str_at(best_cs, "name", ""));
+	append(j, "; pod %s: container %s (image %s) exited with code %lld (%s)",
+	       pod_name(best), p.container,
+	       image_of(best, "spec.containers", best_cs),
+	       int_at(t, "exitCode", -1), str_at(t, "reason", "?"));
+	if (*str_at(t, "message", ""))
+		append(j, ": %s", str_at(t, "message", ""));
+	set_culprit(j, best, &p);
+}
+
 static void job_rule(struct judge *j)
 {
 	const json_t *o = j->obj, *c;
@@ -979,6 +1038,8 @@ static void job_rule(struct judge *j)
 			if (!j->kstatus && *str_at(c, "reason", ""))
 				append(j, ": %s: %s", str_at(c, "reason", ""),
 				       str_at(c, "message", ""));
+			if (!j->kstatus)
+				job_failed_pod(j);
 			return;
 		}
 		if (strcmp(type, "Suspended") == 0 &&

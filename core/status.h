@@ -57,10 +57,18 @@ struct cd_status_related {
 #define CD_STATUS_REASON_MAX 64
 #define CD_STATUS_MESSAGE_MAX 1024
 
+#define CD_STATUS_NAME_MAX 254
+
 struct cd_status_result {
 	enum cd_status status;
 	char reason[CD_STATUS_REASON_MAX];   /* CamelCase; "" when none */
 	char message[CD_STATUS_MESSAGE_MAX]; /* one line */
+	/* When a pod's problem decided a Failed: that pod, and the container
+	 * ("" for scheduling); previous = it has exited before (its log tail
+	 * is the previous instance's). */
+	char pod[CD_STATUS_NAME_MAX], namespace_[64];
+	char container[CD_STATUS_NAME_MAX];
+	int previous;
 };
 
 /* Computes the status of obj (NULL = the object does not exist: NotFound).

@@ -166,3 +166,27 @@ void cd_format_duration(double s, char *buf, size_t n)
 		snprintf(buf, n, "%dh%02dm", (int)(s / 3600),
 			 (int)fmod(s / 60, 60));
 }
+
+int cd_url_escape(const char *s, char *buf, size_t n)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t o = 0;
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
+			if (o + 1 >= n)
+				return -1;
+			buf[o++] = (char)c;
+		} else {
+			if (o + 3 >= n)
+				return -1;
+			buf[o++] = '%';
+			buf[o++] = hex[c >> 4];
+			buf[o++] = hex[c & 15];
+		}
+	}
+	if (o >= n)
+		return -1;
+	buf[o] = '\0';
+	return 0;
+}

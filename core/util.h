@@ -22,5 +22,8 @@ double cd_wall(void);
 void cd_sleep(double seconds);
 /* "1.23s", "2m03s" into buf. */
 void cd_format_duration(double seconds, char *buf, size_t n);
+/* s percent-encoded for a URL query or path segment (RFC 3986 unreserved
+ * characters kept), into buf; 0, or -1 when it does not fit. */
+int cd_url_escape(const char *s, char *buf, size_t n);
 
 #endif

@@ -14,7 +14,6 @@ static const struct {
 } planned[] = {
 	{"tag", "git", "git-based tags"},
 	{"tag", "sha256", "content tags"},
-	{"rollout", "wait", "rollout waits"},
 	{"parallel", NULL, "parallel recipe functions"},
 };
 

@@ -787,3 +787,9 @@ void cd_l_kube_cluster_register(lua_State *L, int t)
 		lua_setfield(L, t, f->name);
 	}
 }
+
+struct cd_kube *cd_l_kube_client(lua_State *L, const char *op,
+				 const char *context)
+{
+	return client(L, op, context);
+}

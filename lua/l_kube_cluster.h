@@ -31,6 +31,12 @@ int cd_l_kube_discover(lua_State *L);
  * discovery, or nil and why not. For helm.template. */
 int cd_l_kube_capabilities(lua_State *L);
 
+/* The run's client for a kube context (NULL: --context / the current
+ * one), opened on first use; raises on a bad kubeconfig. */
+struct cd_kube;
+struct cd_kube *cd_l_kube_client(lua_State *L, const char *op,
+				 const char *context);
+
 /* Adds get, list and delete to the kube module table at index t. */
 void cd_l_kube_cluster_register(lua_State *L, int t);
 
