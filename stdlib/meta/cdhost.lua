@@ -302,6 +302,45 @@ cdhost.rollout = {}
 ---@return cdhost.rollout.result
 function cdhost.rollout.status(obj, related, opts) end
 
+---@class cdhost.rollout.wait_opts
+---@field timeout? string|number   whole wait: "5m" (default), "90s", or seconds
+---@field fail_fast? boolean       end at the first Failed (default true)
+---@field on_failure? "rollback"|"fail"  "rollback": failed Deployments/StatefulSets/DaemonSets go back to their previous revision (the run still fails)
+---@field suspended? "done"|"wait"|"fail"  a health script saying Suspended: done with a warning (default), keep waiting, or fail
+---@field lb_ingress? boolean      LoadBalancer Services wait for an ingress address
+---@field kstatus? boolean         kstatus's rules only, without cdhost's improvements
+---@field health_dir? string       Argo CD-style health scripts (default: --health-dir)
+---@field log_lines? integer       log tail of a failed container (default 20, 0..1000)
+---@field context? string          kube context (default: --context / the current one)
+
+---@class cdhost.rollout.waited
+---@field object {apiVersion: string, kind: string, namespace: string, name: string}
+---@field status string   kstatus's word, or "Suspended" / "Timeout"
+---@field reason string
+---@field message string
+---@field seconds number  from the start of the wait to this object's end
+
+---@class cdhost.rollout.wait_result
+---@field objects cdhost.rollout.waited[]
+---@field waited boolean  false in modes that do not wait (render, build, diff)
+---@field seconds number
+---@field requests integer  API requests made while waiting
+---@field lists integer
+---@field watches integer
+---@field relists integer   re-lists after 410 Gone
+---@field reconnects integer  watches re-opened after a dropped connection
+
+--- Waits until the objects have rolled out (docs/rollout.md): one list +
+--- watch per kind and namespace, fail-fast diagnosis naming pod, container,
+--- image, reason, events and log tail. Takes what kube.apply returned, a
+--- list of objects, or one object; ConfigMaps, Secrets, RBAC and pruned
+--- entries are not waited for. Raises `rollout_failed` (exit 3) or `timeout`
+--- (exit 4). In delete mode it waits until the objects are gone.
+---@param objs table
+---@param opts? cdhost.rollout.wait_opts
+---@return cdhost.rollout.wait_result
+function cdhost.rollout.wait(objs, opts) end
+
 cdhost.registry = {}
 ---@class cdhost.registry.image
 ---@field name string        "registry.example.com/shop/web" (normalised: docker.io/library/…)
