@@ -459,6 +459,33 @@ static void track_progress(struct cd_rollout_item *it, const json_t *obj,
 	}
 }
 
+static long long jint(const json_t *o, const char *a, const char *b,
+		      long long def)
+{
+	const json_t *v = jpath(o, a, b);
+	return json_is_integer(v) ? (long long)json_integer_value(v) : def;
+}
+
+/* ready/desired for the live table. */
+static void ready_count(struct cd_rollout_item *it, const json_t *obj)
+{
+	long long ready = -1, want = -1;
+	const char *k = it->kind;
+	if (!strcmp(k, "Deployment") || !strcmp(k, "StatefulSet") ||
+	    !strcmp(k, "ReplicaSet")) {
+		ready = jint(obj, "status", "readyReplicas", 0);
+		want = jint(obj, "spec", "replicas", 1);
+	} else if (!strcmp(k, "DaemonSet")) {
+		ready = jint(obj, "status", "numberReady", 0);
+		want = jint(obj, "status", "desiredNumberScheduled", 0);
+	} else if (!strcmp(k, "Job")) {
+		ready = jint(obj, "status", "succeeded", 0);
+		want = jint(obj, "spec", "completions", 1);
+	}
+	if (ready >= 0)
+		snprintf(it->ready, sizeof it->ready, "%lld/%lld", ready, want);
+}
+
 static void judge_one(struct waiter *w, struct cd_rollout_item *it,
 		      const struct cd_status_related *rel, double now)
 {
@@ -468,8 +495,10 @@ static void judge_one(struct waiter *w, struct cd_rollout_item *it,
 	struct cd_status_opts so = {o->status_flags, 0, it->generation};
 	int suspended = 0;
 
-	if (obj)
+	if (obj) {
 		it->seen = 1;
+		ready_count(it, obj);
+	}
 	if (o->deletion) {
 		if (!obj) {
 			memset(&r, 0, sizeof r);

@@ -47,6 +47,7 @@ struct cd_rollout_item {
 	int timed_out;  /* its own deadline passed (progressDeadlineSeconds) */
 	int suspended;  /* a health script said Suspended */
 	int seen;       /* the object was seen at least once */
+	char ready[32]; /* "2/3" ready/desired for workloads, else "" */
 	double seconds; /* from the start of the wait to its end */
 	char *detail;   /* diagnosis lines (events, log tail), owned; or NULL */
 	/* private */

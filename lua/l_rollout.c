@@ -297,9 +297,10 @@ static void draw_table(struct wait_state *ws, const struct cd_rollout_item *item
 				     : it->failed || it->timed_out ? "\033[31m"
 								     : "\033[33m";
 		item_name(it, name, sizeof name);
-		fprintf(f, "\033[2K  %-40.40s %s%-12s%s %.90s\n", name,
+		fprintf(f, "\033[2K  %-40.40s %s%-11s%s %7s  %.90s\n", name,
 			ws->report->color ? colour : "", shown_status(it),
-			ws->report->color ? "\033[0m" : "", it->res.message);
+			ws->report->color ? "\033[0m" : "", it->ready,
+			it->res.message);
 		ws->drawn++;
 	}
 	fflush(f);

@@ -142,6 +142,19 @@ expect_err "is Suspended: paused by an operator"
 run wait_recipe --set file=widget.yaml --set health_dir=health --set suspended=fail
 expect_rc 3
 
+t "on a terminal: a live table (object, status, ready/desired, message)"
+if command -v script >/dev/null; then
+	(cd "$WORK" && script -q -e -c "'$CDHOST' --max-instructions 0 run wait.lua --set ns='$NS' --set file=workloads.yaml --set image='$IMG'" "$WORK/tty.out" >/dev/null 2>&1)
+	RC=$?
+	cp "$WORK/tty.out" "$WORK/.err"
+	expect_rc 0
+	grep -q $'\e\[4A' "$WORK/.err" && ok || bad "the table was not redrawn in place"
+	grep -qE "StatefulSet $NS/db +.*Current.* 2/2 " "$WORK/.err" && ok || bad "no final row with ready/desired"
+	expect_no_err "StatefulSet $NS/db: Current"   # no plain lines on a terminal
+else
+	echo "FAIL: script(1) (bsdutils) is needed for the terminal test" >&2; FAILED=$((FAILED + 1))
+fi
+
 t "delete mode waits until the objects are gone"
 run cdh delete wait.lua --set file=workloads.yaml --set set=gone
 expect_rc 0
