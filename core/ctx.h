@@ -36,6 +36,10 @@ struct cd_ctx {
 		unsigned rendered; /* objects printed by kube.apply in render */
 		unsigned skipped;  /* effects skipped by the mode */
 		unsigned changed;  /* kube.apply: objects changed (diff: differing) */
+		unsigned applied;  /* kube.apply: objects sent (apply or delete) */
+		unsigned built;    /* image.build: images built and pushed */
+		unsigned found;    /* image.build: found in the registry, reused */
+		unsigned ready;    /* rollout.wait: objects that became ready */
 	} stats;
 };
 

@@ -457,6 +457,10 @@ static int l_build(lua_State *L)
 		return cd_lerr_raise_err(L, &err);
 	}
 	if (res.found)
+		ctx->stats.found++;
+	else
+		ctx->stats.built++;
+	if (res.found)
 		cd_report_log(ctx->report, CD_LOG_INFO, "build",
 			      "%s:%s: Found. Tagging (same inputs, nothing "
 			      "built or pushed)", name, tag);

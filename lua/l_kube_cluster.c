@@ -337,6 +337,8 @@ int cd_l_kube_apply_cluster(lua_State *L, enum cd_action act)
 			  &results, &changes, &err) != 0)
 		return cd_lerr_raise_err(L, &err);
 	ctx->stats.changed += changes;
+	if (o.op != CD_KUBE_DIFF)
+		ctx->stats.applied += (unsigned)json_array_size(results);
 	if (diff->len && cd_l_kube_pending_append(L, diff->data, diff->len) != 0) {
 		json_decref(results);
 		return cd_lerr_raise(L, CD_E_NOMEM, op, "diff output too large");

@@ -638,8 +638,8 @@ static int l_wait(lua_State *L)
 
 	if (act != CD_ACT_DO && act != CD_ACT_WAIT_GONE) {
 		cd_report_log(ctx->report, CD_LOG_INFO, "wait",
-			      "rollout.wait: %zu object(s) not waited for in %s mode",
-			      ws->n, cd_mode_name(ctx->mode));
+			      "rollout.wait: not waiting in %s mode",
+			      cd_mode_name(ctx->mode));
 		push_result(L, ws, &st, 0);
 		return 1;
 	}
@@ -659,6 +659,7 @@ static int l_wait(lua_State *L)
 			rollback(L, k, ws, &o, &err);
 		return cd_lerr_raise_err(L, &err);
 	}
+	ctx->stats.ready += (unsigned)ws->n;
 	cd_report_log(ctx->report, CD_LOG_INFO, "wait",
 		      "rollout.wait: %zu object(s) ready in %.1fs (%u list(s), %u watch(es), %lu request(s))",
 		      ws->n, st.seconds, st.lists, st.watches, st.requests);

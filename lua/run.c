@@ -172,17 +172,39 @@ static void report_error(struct cd_sandbox *sb, struct cd_report *rep,
 static void report_summary(struct cd_cli *cli, int exit_code, double secs)
 {
 	struct cd_ctx *c = &cli->ctx;
-	char t[32], line[512];
+	char t[32], line[512], what[256] = "";
+	size_t n = 0;
 	cd_format_duration(secs, t, sizeof t);
-	snprintf(line, sizeof line, "%s of %s %s in %s: %u object(s) rendered",
-		 cd_mode_name(c->mode), c->recipe,
-		 exit_code ? "failed" : "finished", t, c->stats.rendered);
+	/* What the run did, by the effects that happened. */
+	if (c->stats.built || c->stats.found)
+		n += (size_t)snprintf(what + n, sizeof what - n,
+				      "%s%u image(s) built, %u unchanged",
+				      n ? "; " : "", c->stats.built, c->stats.found);
+	if (c->stats.applied && n < sizeof what)
+		n += (size_t)snprintf(what + n, sizeof what - n,
+				      "%s%u object(s) %s (%u changed)",
+				      n ? "; " : "", c->stats.applied,
+				      c->mode == CD_MODE_DELETE ? "deleted" : "applied",
+				      c->stats.changed);
+	if (c->stats.ready && n < sizeof what)
+		n += (size_t)snprintf(what + n, sizeof what - n,
+				      "%s%u ready", n ? "; " : "", c->stats.ready);
+	if ((c->stats.rendered || !n) && n < sizeof what)
+		snprintf(what + n, sizeof what - n, "%s%u object(s) rendered",
+			 n ? "; " : "", c->stats.rendered);
+	snprintf(line, sizeof line, "%s of %s %s in %s: %s", cd_mode_name(c->mode),
+		 c->recipe, exit_code ? "failed" : "finished", t, what);
 	if (c->report->format == CD_FORMAT_JSON) {
-		json_t *f = json_pack("{s:s, s:s, s:i, s:f, s:i, s:i}", "mode",
-				      cd_mode_name(c->mode), "recipe",
+		json_t *f = json_pack("{s:s, s:s, s:i, s:f, s:i, s:i, s:i, s:i, s:i, s:i, s:i}",
+				      "mode", cd_mode_name(c->mode), "recipe",
 				      c->recipe, "exit", exit_code, "seconds",
 				      secs, "rendered", (int)c->stats.rendered,
-				      "skipped", (int)c->stats.skipped);
+				      "skipped", (int)c->stats.skipped,
+				      "built", (int)c->stats.built,
+				      "found", (int)c->stats.found,
+				      "applied", (int)c->stats.applied,
+				      "changed", (int)c->stats.changed,
+				      "ready", (int)c->stats.ready);
 		cd_report_event(c->report, "recipe", "summary", f, NULL);
 		json_decref(f);
 	} else if (cli->verbosity >= 0) {

@@ -9,7 +9,7 @@ t "demo renders"
 run "$CDHOST" --dry-run "$DEMO"
 expect_rc 0
 expect_out "kind: Deployment"; expect_out "namespace: cdhost-demo"
-expect_out "image: 127.0.0.1:5000/cdhost/demo-web:dev"
+expect_out "image: 127.0.0.1:5000/cdhost/demo-web:"; expect_err "would build 127.0.0.1:5000/cdhost/demo-web:"
 expect_out "app.kubernetes.io/managed-by: cdhost"
 expect_err "render of"; expect_err "4 object(s) rendered"
 first=$OUT
@@ -39,7 +39,7 @@ run "$CDHOST" check "$DEMO"
 expect_rc 0; expect_empty_out; expect_err "is fine"
 
 t "run mode applies for real: without a kubeconfig it says so"
-run env -u KUBECONFIG -u KUBERNETES_SERVICE_HOST HOME="$WORK" "$CDHOST" run "$DEMO"
+run env -u KUBECONFIG -u KUBERNETES_SERVICE_HOST HOME="$WORK" "$CDHOST" run "$DEMO" --set image=reg.local/web:1
 expect_rc 1; expect_empty_out; expect_err "kube.apply: no kubeconfig: pass --kubeconfig"
 
 t "secrets are masked unless --show-secrets"

@@ -14,14 +14,15 @@ if ! "$TESTENV" status "$STATE" >/dev/null 2>&1; then
 	"$TESTENV" up "$STATE"
 fi
 . "$STATE/env.sh"
-# The image build for the demo comes with the images capability; until then
-# a tiny OCI image pushed by the test helper stands in for it.
-image=$CDHOST_TEST_REGISTRY/cdhost/demo-web:dev
-"$ROOT/tests/e2e/env/push-image.sh" "$CDHOST_TEST_REGISTRY" cdhost/demo-web:dev "cdhost demo" >/dev/null
-echo "demo: applying recipes/demo.lua to $CDHOST_TEST_APISERVER (image $image)"
-"$CDHOST" run "$ROOT/recipes/demo.lua" --set image="$image"
-"$CDHOST_TEST_KUBECTL" rollout status deployment/demo-web -n cdhost-demo --timeout=60s
+reg=$CDHOST_TEST_REGISTRY
+demo() { "$CDHOST" run "$ROOT/recipes/demo.lua" --set registry="$reg" --insecure-registry "$reg" "$@"; }
+echo "demo: cdhost run recipes/demo.lua: build, push to $reg, apply to $CDHOST_TEST_APISERVER, wait"
+demo
+echo
+echo "demo: what runs now (kubectl get):"
 "$CDHOST_TEST_KUBECTL" get deploy,rs,pods,svc,cm -n cdhost-demo
-echo "demo: again, nothing changes:"
-"$CDHOST" run "$ROOT/recipes/demo.lua" --set image="$image"
+echo
+echo "demo: again: the image is found in the registry, nothing is uploaded, nothing changes:"
+demo
+echo
 echo "demo: running in $STATE; KUBECONFIG=$STATE/kubeconfig; stop it with: make demo-down"
