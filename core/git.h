@@ -82,6 +82,28 @@ int cd_git_export(const char *url, const char *commit, const char *subpath,
  * connecting (what the cache already holds stays usable). */
 void cd_git_set_offline(int on);
 
+/* ---- the project's own work tree (cdhost.tag.git; core/gitrev.c) ---- */
+
+enum cd_git_rev {
+	CD_GIT_REV_TAGS,   /* `git describe --tags --always` */
+	CD_GIT_REV_COMMIT, /* HEAD's commit id, 40 hex */
+	CD_GIT_REV_ABBREV, /* the shortest unique prefix, at least 7 hex */
+	CD_GIT_REV_TREE,   /* the tree id of HEAD (or of HEAD:path) */
+	CD_GIT_REV_BRANCH, /* the checked-out branch's short name */
+};
+
+/* Describes HEAD of the work tree holding `start` (an absolute directory;
+ * parents are searched for .git) as `variant`. `path` (absolute, inside
+ * that work tree; NULL: the whole tree) narrows the tree id and the dirty
+ * check. With `dirty`, "-dirty" is appended when a file under `path`
+ * differs from HEAD (staged, modified, deleted or untracked; ignored files
+ * do not count). Local only: nothing is fetched. Errors: `not_found` (not
+ * a git work tree, no commits yet, path not in HEAD), `invalid` (variant
+ * "branch" on a detached HEAD). The result is not sanitized. */
+int cd_git_describe(const char *start, enum cd_git_rev variant,
+		    const char *path, int dirty, char *out, size_t n,
+		    struct cd_err *err);
+
 /* Removes credentials from a URL for messages: scheme://user:pw@h -> h. */
 void cd_git_redact(const char *url, char *out, size_t n);
 

@@ -40,7 +40,7 @@ int cd_tag_datetime(const char *fmt, int64_t t, char *out, size_t n,
 }
 
 int cd_tag_template(const char *tpl, const char *input_hex,
-		    const char *datetime, char *out, size_t n,
+		    const char *datetime, const char *git, char *out, size_t n,
 		    struct cd_err *err)
 {
 	size_t len = 0;
@@ -62,10 +62,12 @@ int cd_tag_template(const char *tpl, const char *input_hex,
 			val = input_hex;
 		else if (strcmp(key, "datetime") == 0)
 			val = datetime;
+		else if (strcmp(key, "git") == 0 && git)
+			val = git;
 		else
 			return cd_err_set(err, CD_E_INVALID, OP,
 					  "tag.template: unknown field "
-					  "{{%s}} (known: input, datetime)",
+					  "{{%s}} (known: input, datetime, git)",
 					  key);
 		len += (size_t)snprintf(out + len, n > len ? n - len : 0, "%s", val);
 		tpl = close + 2;

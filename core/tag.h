@@ -17,10 +17,11 @@ int cd_tag_sanitize(const char *in, char *out, struct cd_err *err);
 /* strftime(fmt) of t in UTC ("%Y%m%d-%H%M%S" when fmt is NULL). */
 int cd_tag_datetime(const char *fmt, int64_t t, char *out, size_t n,
 		    struct cd_err *err);
-/* Expands {{input}} (input digest hex), {{datetime}}; other names are
- * invalid. */
+/* Expands {{input}} (input digest hex), {{datetime}} and {{git}} (`git`;
+ * NULL when the caller has none: then {{git}} is invalid); other names
+ * are invalid. */
 int cd_tag_template(const char *tpl, const char *input_hex,
-		    const char *datetime, char *out, size_t n,
+		    const char *datetime, const char *git, char *out, size_t n,
 		    struct cd_err *err);
 /* Skaffold's rewrite: name unchanged when it starts with repo, else
  * repo + "/" + name with [/._:@] replaced by '_'. */

@@ -12,8 +12,6 @@
 static const struct {
 	const char *module, *name, *what;
 } planned[] = {
-	{"tag", "git", "git-based tags"},
-	{"tag", "sha256", "content tags"},
 	{"parallel", NULL, "parallel recipe functions"},
 };
 

@@ -14,6 +14,7 @@
 
 #include "../core/artifacts.h"
 #include "../core/fs.h"
+#include "../core/git.h"
 #include "../core/image.h"
 #include "../core/mem.h"
 #include "../core/tag.h"
@@ -219,43 +220,97 @@ static void scan_layers(lua_State *L, int t, int a, struct job *j,
 	lua_pop(L, 1);
 }
 
+static const char *const git_variants[] = {"tags", "commit", "abbrev",
+					   "tree", "branch", NULL};
+
+/* The value of a tag.git options table at idx (validated by git_opts):
+ * prefix .. describe(variant) .. "-dirty". */
+static void git_value(lua_State *L, int idx, char *out, size_t n)
+{
+	struct cd_ctx *ctx = cd_sandbox_get(L)->ctx;
+	struct cd_err err;
+	char path[4096] = "", val[512];
+	int variant = 0;
+	idx = lua_absindex(L, idx);
+	lua_getfield(L, idx, "variant");
+	const char *v = lua_isstring(L, -1) ? lua_tostring(L, -1) : "tags";
+	while (git_variants[variant + 1] && strcmp(v, git_variants[variant]) != 0)
+		variant++;
+	lua_getfield(L, idx, "dirty");
+	int dirty = lua_isnil(L, -1) || lua_toboolean(L, -1);
+	lua_getfield(L, idx, "prefix");
+	lua_getfield(L, idx, "path");
+	if (lua_isstring(L, -1)) {
+		char *abs = NULL;
+		if (cd_fs_resolve(ctx->root, lua_tostring(L, -1), &abs, &err) != 0)
+			cd_lerr_raise_err(L, &err);
+		snprintf(path, sizeof path, "%s", abs);
+		cd_free(abs);
+	}
+	if (cd_git_describe(ctx->root, (enum cd_git_rev)variant,
+			    path[0] ? path : NULL, dirty, val, sizeof val,
+			    &err) != 0)
+		cd_lerr_raise_err(L, &err);
+	snprintf(out, n, "%s%s", lua_isstring(L, -2) ? lua_tostring(L, -2) : "",
+		 val);
+	lua_pop(L, 4);
+}
+
+/* The tag of a policy table at the top of the stack (cdhost.tag.*). */
+static int policy_tag(lua_State *L, const char *hex, char *raw, size_t n,
+		      struct cd_err *err)
+{
+	char dt[128], git[600];
+	lua_getfield(L, -1, "policy");
+	const char *p = lua_tostring(L, -1);
+	lua_getfield(L, -2, "format");
+	lua_getfield(L, -3, "template");
+	const char *tpl = lua_tostring(L, -1);
+	int rc = cd_tag_datetime(lua_tostring(L, -2), (int64_t)time(NULL), dt,
+				 sizeof dt, err);
+	if (rc == 0 && p && strcmp(p, "input_digest") == 0) {
+		snprintf(raw, n, "%s", hex);
+	} else if (rc == 0 && p && strcmp(p, "datetime") == 0) {
+		snprintf(raw, n, "%s", dt);
+	} else if (rc == 0 && p && strcmp(p, "git") == 0) {
+		git_value(L, -4, raw, n);
+	} else if (rc == 0 && p && strcmp(p, "template") == 0 && tpl) {
+		int has_git = strstr(tpl, "{{git}}") != NULL;
+		if (has_git && lua_getfield(L, -4, "git") != LUA_TTABLE) {
+			lua_pop(L, 1);
+			lua_newtable(L); /* the defaults */
+		}
+		if (has_git)
+			git_value(L, -1, git, sizeof git);
+		rc = cd_tag_template(tpl, hex, dt, has_git ? git : NULL, raw, n,
+				     err);
+		if (has_git)
+			lua_pop(L, 1);
+	} else if (rc == 0) {
+		rc = cd_err_set(err, CD_E_INVALID, OP,
+				"`tag` must be a string or a cdhost.tag policy");
+	}
+	lua_pop(L, 3);
+	return rc;
+}
+
 /* The tag from the `tag` field: a string, or a policy table from
- * cdhost.tag.*; input_digest when absent. */
+ * cdhost.tag.*; input_digest when absent. Sanitized to the OCI grammar. */
 static void resolve_tag(lua_State *L, int t, const char *input, char *out)
 {
-	char raw[512], dt[128];
+	char raw[700];
 	struct cd_err err;
 	const char *hex = input + 7;
 	int ty = lua_getfield(L, t, "tag");
-	if (ty == LUA_TNIL) {
+	if (ty == LUA_TNIL)
 		snprintf(raw, sizeof raw, "%s", hex);
-	} else if (ty == LUA_TSTRING) {
+	else if (ty == LUA_TSTRING)
 		snprintf(raw, sizeof raw, "%s", lua_tostring(L, -1));
-	} else if (ty == LUA_TTABLE) {
-		lua_getfield(L, -1, "policy");
-		const char *p = lua_tostring(L, -1);
-		lua_getfield(L, -2, "format");
-		const char *fmt = lua_tostring(L, -1);
-		lua_getfield(L, -3, "template");
-		const char *tpl = lua_tostring(L, -1);
-		int rc = cd_tag_datetime(fmt, (int64_t)time(NULL), dt, sizeof dt, &err);
-		if (rc == 0 && p && strcmp(p, "input_digest") == 0)
-			snprintf(raw, sizeof raw, "%s", hex);
-		else if (rc == 0 && p && strcmp(p, "datetime") == 0)
-			snprintf(raw, sizeof raw, "%s", dt);
-		else if (rc == 0 && p && strcmp(p, "template") == 0 && tpl)
-			rc = cd_tag_template(tpl, hex, dt, raw, sizeof raw, &err);
-		else if (rc == 0)
-			rc = cd_err_set(&err, CD_E_INVALID, OP,
-					"`tag` must be a string or a "
-					"cdhost.tag policy");
-		if (rc != 0)
-			cd_lerr_raise_err(L, &err);
-		lua_pop(L, 3);
-	} else {
+	else if (ty != LUA_TTABLE)
 		cd_lerr_raise(L, CD_E_INVALID, OP,
 			      "`tag` must be a string or a cdhost.tag policy");
-	}
+	else if (policy_tag(L, hex, raw, sizeof raw, &err) != 0)
+		cd_lerr_raise_err(L, &err);
 	lua_pop(L, 1);
 	if (cd_tag_sanitize(raw, out, &err) != 0)
 		cd_lerr_raise_err(L, &err);
@@ -541,16 +596,79 @@ static int l_datetime(lua_State *L)
 	return policy(L, "datetime", "format", 1);
 }
 
+/* Checks a tag.git options table at idx (NULL-safe: nil is {}) and copies
+ * its fields into the table at -1. */
+static void git_opts(lua_State *L, int idx, const char *op)
+{
+	static const char *const fields[] = {"variant", "dirty", "path",
+					     "prefix", NULL};
+	if (lua_isnoneornil(L, idx))
+		return;
+	if (!lua_istable(L, idx))
+		cd_lerr_raise(L, CD_E_INVALID, op,
+			      "options must be a table {variant=, dirty=, "
+			      "path=, prefix=}");
+	lua_pushnil(L);
+	while (lua_next(L, idx)) {
+		const char *k = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "?";
+		int i = 0, ty = lua_type(L, -1);
+		while (fields[i] && strcmp(fields[i], k) != 0)
+			i++;
+		if (!fields[i])
+			cd_lerr_raise(L, CD_E_INVALID, op,
+				      "unknown option '%s' (known: variant, "
+				      "dirty, path, prefix)",
+				      k);
+		if (i == 1 ? ty != LUA_TBOOLEAN : ty != LUA_TSTRING)
+			cd_lerr_raise(L, CD_E_INVALID, op, "`%s` must be a %s",
+				      k, i == 1 ? "boolean" : "string");
+		int v = 0;
+		while (i == 0 && git_variants[v] &&
+		       strcmp(git_variants[v], lua_tostring(L, -1)) != 0)
+			v++;
+		if (i == 0 && !git_variants[v])
+			cd_lerr_raise(L, CD_E_INVALID, op,
+				      "unknown variant \"%s\" (known: tags, "
+				      "commit, abbrev, tree, branch)",
+				      lua_tostring(L, -1));
+		lua_pushvalue(L, -2);
+		lua_insert(L, -2);
+		lua_rawset(L, -4);
+	}
+}
+
+static int l_git(lua_State *L)
+{
+	lua_settop(L, 1);
+	policy(L, "git", NULL, 0);
+	git_opts(L, 1, "tag.git");
+	return 1;
+}
+
 static int l_template(lua_State *L)
 {
 	luaL_checkstring(L, 1);
-	return policy(L, "template", "template", 1);
+	lua_settop(L, 2);
+	policy(L, "template", "template", 1);
+	if (lua_isnil(L, 2))
+		return 1;
+	if (!lua_istable(L, 2))
+		return cd_lerr_raise(L, CD_E_INVALID, "tag.template",
+				     "options must be a table {git = {...}}");
+	lua_getfield(L, 2, "git");
+	lua_newtable(L);
+	git_opts(L, lua_gettop(L) - 1, "tag.template");
+	lua_setfield(L, 3, "git");
+	lua_pop(L, 1);
+	return 1;
 }
 
 void cd_l_image_register(lua_State *L, int t)
 {
 	static const luaL_Reg image[] = {{"build", l_build}, {NULL, NULL}};
 	static const luaL_Reg tag[] = {{"input_digest", l_input_digest},
+				       {"sha256", l_input_digest},
+				       {"git", l_git},
 				       {"datetime", l_datetime},
 				       {"template", l_template},
 				       {NULL, NULL}};

@@ -423,7 +423,13 @@ cdhost.tag = {}
 ---@field exclude? string[]  .dockerignore patterns relative to `from`
 
 ---@class cdhost.tag.policy
----@field policy "input_digest"|"datetime"|"template"
+---@field policy "input_digest"|"datetime"|"template"|"git"
+
+---@class cdhost.tag.git_opts
+---@field variant? "tags"|"commit"|"abbrev"|"tree"|"branch"  default "tags" (describe --tags --always; no tag: the abbreviated commit)
+---@field dirty? boolean   append "-dirty" when files (untracked included, ignored not) differ from HEAD; default true
+---@field path? string     relative to the project root: narrows the dirty check and variant "tree"
+---@field prefix? string   put before the value
 
 ---@class cdhost.image.spec
 ---@field name string          repository; --default-repo rewrites it as Skaffold does
@@ -451,13 +457,25 @@ function cdhost.image.build(spec) end
 --- The tag is the sha256 (64 hex) of the build's inputs.
 ---@return cdhost.tag.policy
 function cdhost.tag.input_digest() end
+--- The content tag: another name for input_digest() (not Skaffold's sha256 tagger, which tags "latest").
+---@return cdhost.tag.policy
+function cdhost.tag.sha256() end
+--- The tag from the project's git work tree (libgit2, local only): describe
+--- --tags, commit, abbreviated commit, tree or branch, "-dirty" when changed.
+--- Errors: not_found (not a work tree, no commits, path not in HEAD),
+--- invalid (variant "branch" on a detached HEAD). docs/images.md.
+---@param opts? cdhost.tag.git_opts
+---@return cdhost.tag.policy
+function cdhost.tag.git(opts) end
 --- The tag is the build time in UTC, formatted with strftime (default "%Y%m%d-%H%M%S").
 ---@param fmt? string
 ---@return cdhost.tag.policy
 function cdhost.tag.datetime(fmt) end
---- The tag from a template: {{input}} (input digest), {{datetime}}.
+--- The tag from a template: {{input}} (input digest), {{datetime}}, {{git}}
+--- (tag.git with the options in opts.git).
 ---@param template string
+---@param opts? { git?: cdhost.tag.git_opts }
 ---@return cdhost.tag.policy
-function cdhost.tag.template(template) end
+function cdhost.tag.template(template, opts) end
 
 return cdhost

@@ -175,9 +175,13 @@ static void test_tags(void)
 	big[299] = 0;
 	T_EQ_INT(cd_tag_sanitize(big, out, &err), 0);
 	T_EQ_INT(strlen(out), 128);
-	T_EQ_INT(cd_tag_template("v1-{{input}}-{{datetime}}", "abc", "2024", name, sizeof name, &err), 0);
+	T_EQ_INT(cd_tag_template("v1-{{input}}-{{datetime}}", "abc", "2024", NULL, name, sizeof name, &err), 0);
 	T_EQ_STR(name, "v1-abc-2024");
-	T_EQ_INT(cd_tag_template("{{git}}", "abc", "d", name, sizeof name, &err), -CD_E_INVALID);
+	T_EQ_INT(cd_tag_template("{{git}}", "abc", "d", NULL, name, sizeof name, &err), -CD_E_INVALID);
+	T_EQ_INT(cd_tag_template("{{git}}-{{input}}", "abc", "d", "v1.2-3-gabc1234", name, sizeof name, &err), 0);
+	T_EQ_STR(name, "v1.2-3-gabc1234-abc");
+	T_EQ_INT(cd_tag_template("{{nope}}", "abc", "d", "g", name, sizeof name, &err), -CD_E_INVALID);
+	T_EQ_STR(err.msg, "tag.template: unknown field {{nope}} (known: input, datetime, git)");
 	T_EQ_INT(cd_tag_datetime("%Y-%m-%d", 86400, name, sizeof name, &err), 0);
 	T_EQ_STR(name, "1970-01-02");
 	T_EQ_INT(cd_tag_default_repo("localhost:5000/me", "example", name, sizeof name, &err), 0);
