@@ -364,20 +364,28 @@ static const char *source_url(const char *root, const char *git, char *buf,
 	return buf;
 }
 
-/* A library staged in a temporary directory, waiting to be swapped in. */
+/* One library's move in the swap: the staged tree (tmp, "" when the
+ * library is only removed) goes to dir, the tree that was there to old. */
 struct staged {
-	char tmp[4300], dir[4300];
+	char tmp[4300], dir[4300], old[4300];
+	int moved_old, moved_new;
 };
+
+static void staged_paths(struct staged *st, const char *root, const char *name)
+{
+	snprintf(st->dir, sizeof st->dir, "%s/%s/%s", root, CD_LIBS_DIR, name);
+	snprintf(st->tmp, sizeof st->tmp, "%s/%s/.tmp-%s.%ld", root,
+		 CD_LIBS_DIR, name, (long)getpid());
+	snprintf(st->old, sizeof st->old, "%s/%s/.old-%s.%ld", root,
+		 CD_LIBS_DIR, name, (long)getpid());
+}
 
 static int stage(const char *root, struct cd_lib *want, int resolve,
 		 struct staged *st, FILE *log, struct cd_err *err)
 {
 	char commit[CD_GIT_OID_HEX], hash[CD_LIBS_HASH_HEX], ubuf[4300];
 	const char *url = source_url(root, want->git, ubuf, sizeof ubuf);
-	snprintf(st->dir, sizeof st->dir, "%s/%s/%s", root, CD_LIBS_DIR,
-		 want->name);
-	snprintf(st->tmp, sizeof st->tmp, "%s/%s/.tmp-%s.%ld", root,
-		 CD_LIBS_DIR, want->name, (long)getpid());
+	staged_paths(st, root, want->name);
 	rm_rf(st->tmp);
 	if (resolve) {
 		if (cd_git_resolve(url, want->ref, NULL, commit, err) != 0)
@@ -410,18 +418,55 @@ static int stage(const char *root, struct cd_lib *want, int resolve,
 	return 0;
 }
 
+/* Moves the old tree (if any) aside and the staged one in. */
 static int swap_in(struct staged *st, struct cd_err *err)
 {
-	char old[4400];
-	snprintf(old, sizeof old, "%s.old", st->tmp);
-	rm_rf(old);
-	if (access(st->dir, F_OK) == 0 && rename(st->dir, old) != 0)
-		return cd_err_set(err, CD_E_IO, "lib", "cannot move %s: %s",
-				  st->dir, strerror(errno));
-	if (rename(st->tmp, st->dir) != 0)
-		return cd_err_set(err, CD_E_IO, "lib", "cannot move %s: %s",
-				  st->tmp, strerror(errno));
-	rm_rf(old);
+	rm_rf(st->old);
+	if (access(st->dir, F_OK) == 0) {
+		if (rename(st->dir, st->old) != 0)
+			return cd_err_set(err, CD_E_IO, "lib", "cannot move %s: %s",
+					  st->dir, strerror(errno));
+		st->moved_old = 1;
+	}
+	if (st->tmp[0]) {
+		if (rename(st->tmp, st->dir) != 0)
+			return cd_err_set(err, CD_E_IO, "lib", "cannot move %s: %s",
+					  st->tmp, strerror(errno));
+		st->moved_new = 1;
+	}
+	return 0;
+}
+
+/* Undoes swap_in: the staged tree back to tmp, the old one back in. */
+static void swap_back(struct staged *st)
+{
+	if (st->moved_new && rename(st->dir, st->tmp) == 0)
+		st->moved_new = 0;
+	if (st->moved_old && !st->moved_new && rename(st->old, st->dir) == 0)
+		st->moved_old = 0;
+}
+
+/* Every staged library in, removed ones aside, then the lock; any failure
+ * moves everything back, so the tree and the lock stay as they were. Only
+ * then are the old trees deleted. */
+static int commit_swap(const char *root, struct staged *st, size_t n,
+		       const struct cd_libs *next, struct cd_err *err)
+{
+	size_t i = 0;
+	int rc = 0;
+	for (; i < n && rc == 0; i++)
+		if (st[i].dir[0])
+			rc = swap_in(&st[i], err);
+	if (rc == 0)
+		rc = cd_libs_lock_write(root, next, err);
+	if (rc != 0) {
+		while (i-- > 0)
+			swap_back(&st[i]);
+		return rc;
+	}
+	for (i = 0; i < n; i++)
+		if (st[i].moved_old)
+			rm_rf(st[i].old);
 	return 0;
 }
 
@@ -430,13 +475,14 @@ int cd_libs_sync(const char *root, const struct cd_libs *decl, int update,
 {
 	struct cd_libs lock = {0}, next = {0};
 	struct staged *st = NULL;
+	size_t n = decl->n;
 	int rc = -1;
 	if (only && !cd_libs_find(decl, only))
 		return cd_err_set(err, CD_E_NOT_FOUND, "lib",
 				  "no library '%s' in cdhost.libs", only);
 	if (cd_libs_lock_read(root, &lock, err) != 0 || mkdirs(root, err) != 0)
 		goto done;
-	if (!(st = cd_calloc(decl->n + 1, sizeof *st))) {
+	if (!(st = cd_calloc(decl->n + lock.n + 1, sizeof *st))) {
 		cd_err_set(err, CD_E_NOMEM, "lib", "out of memory");
 		goto done;
 	}
@@ -453,10 +499,7 @@ int cd_libs_sync(const char *root, const struct cd_libs *decl, int update,
 		}
 		struct cd_lib *w = &next.v[next.n - 1];
 		if (!resolve) {
-			char dir[4300];
 			struct cd_err ignored;
-			snprintf(dir, sizeof dir, "%s/%s/%s", root, CD_LIBS_DIR,
-				 d->name);
 			if (cd_libs_check(root, &lock, d->name, &ignored) == 0) {
 				fprintf(log, "lib: %s %s at %.12s: up to date\n",
 					d->name, d->ref, e->commit);
@@ -466,20 +509,16 @@ int cd_libs_sync(const char *root, const struct cd_libs *decl, int update,
 		if (stage(root, w, resolve, &st[i], log, err) != 0)
 			goto done;
 	}
-	for (size_t i = 0; i < decl->n; i++)
-		if (st[i].tmp[0] && swap_in(&st[i], err) != 0)
-			goto done;
-	for (size_t i = 0; i < lock.n; i++) {
-		if (cd_libs_find(decl, lock.v[i].name))
-			continue;
-		char dir[4300];
-		snprintf(dir, sizeof dir, "%s/%s/%s", root, CD_LIBS_DIR,
-			 lock.v[i].name);
-		rm_rf(dir);
+	for (size_t i = 0; i < lock.n; i++)
+		if (!cd_libs_find(decl, lock.v[i].name)) {
+			staged_paths(&st[n], root, lock.v[i].name);
+			st[n++].tmp[0] = '\0'; /* only moved aside */
+		}
+	if ((rc = commit_swap(root, st, n, &next, err)) != 0)
+		goto done;
+	for (size_t i = decl->n; i < n; i++)
 		fprintf(log, "lib: %s removed (no longer in cdhost.libs)\n",
-			lock.v[i].name);
-	}
-	rc = cd_libs_lock_write(root, &next, err);
+			strrchr(st[i].dir, '/') + 1);
 done:
 	for (size_t i = 0; st && i < decl->n; i++)
 		if (st[i].tmp[0] && rc != 0)

@@ -177,6 +177,51 @@ printf 'return { far = { git = "git://127.0.0.1:1/x.git", ref = "v1" } }\n' > cd
 run "$CDHOST" lib sync; expect_rc 1; expect_err "[unreachable]"
 cp "$WORK/libs.bak" cdhost.libs
 
+# snap: one hash over the whole .cdhost tree (types, modes, sizes, names,
+# contents) and cdhost.lock, as the CLI tools see them.
+snap() {
+	(cd "$P" && find .cdhost cdhost.lock -printf '%y %m %s %p\n' | LC_ALL=C sort &&
+		find .cdhost cdhost.lock -type f -exec sha256sum {} + | LC_ALL=C sort) | sha256sum
+}
+t "several libraries move and a later one fails: tree and lock byte-identical"
+echo 'return { v = 3 }' > "$src/lib/v3.lua"
+git -C "$src" add -A && git -C "$src" commit -qm v3 && git -C "$src" push -q "$bare" main
+before=$(snap); cp cdhost.lock "$WORK/lock3.bak"
+printf 'return { ["acme.deploy"] = { git = "%s", ref = "main", path = "lib" }, acme = { git = "%s", ref = "main" }, zz = { git = "git://127.0.0.1:1/x.git", ref = "v1" } }\n' "$LIBURL" "$LIBURL" > cdhost.libs
+run "$CDHOST" lib update
+expect_rc 1; expect_err "acme main -> $(git -C "$src" rev-parse --short=12 main) (resolved)"
+expect_err "library 'zz'"; expect_err "[unreachable]"
+[ "$(snap)" = "$before" ] && ok || bad "the tree or the lock changed after a failed update"
+cmp -s cdhost.lock "$WORK/lock3.bak" && ok || bad "lock changed"
+ls -a "$P/.cdhost/libs" | grep -q '^\.\(tmp\|old\)' && bad "temporary directory left" || ok
+run "$CDHOST" lib sync
+expect_rc 1; expect_err "library 'zz'"
+[ "$(snap)" = "$before" ] && ok || bad "the tree or the lock changed after a failed sync"
+
+t "a swap that fails half-way is rolled back (a busy mount point under .cdhost/libs)"
+# acme is swapped first, then acme.deploy cannot be renamed (EBUSY): acme
+# must be moved back and the lock left alone.
+printf 'return { ["acme.deploy"] = { git = "%s", ref = "main", path = "lib" }, acme = { git = "%s", ref = "main" } }\n' "$LIBURL" "$LIBURL" > cdhost.libs
+D=$P/.cdhost/libs/acme.deploy
+run unshare -m sh -c "mount --bind '$D' '$D' && exec '$CDHOST' lib update"
+expect_rc 1; expect_err "cannot move"; expect_err "[io]"
+[ "$(snap)" = "$before" ] && ok || bad "the tree or the lock changed after a failed swap"
+ls -a "$P/.cdhost/libs" | grep -q '^\.\(tmp\|old\)' && bad "temporary directory left" || ok
+run "$CDHOST" lib verify; expect_rc 1; expect_err "cdhost.libs changed since cdhost.lock"
+t "then the same update without the fault moves both, and removes what is gone"
+run "$CDHOST" lib update; expect_rc 0
+python3 -c 'import json,sys; l=json.load(open("cdhost.lock")); assert l["libs"]["acme"]["commit"]==sys.argv[1]==l["libs"]["acme.deploy"]["commit"]' \
+	"$(git -C "$src" rev-parse main)" && ok || bad "update did not move both libraries"
+[ -f "$P/.cdhost/libs/acme.deploy/v3.lua" ] && [ -f "$P/.cdhost/libs/acme/lib/v3.lua" ] && ok || bad "v3 not vendored"
+printf 'return { acme = { git = "%s", ref = "main" } }\n' "$LIBURL" > cdhost.libs
+run "$CDHOST" lib sync; expect_rc 0; expect_err "acme.deploy removed"
+[ ! -e "$D" ] && ok || bad "removed library still vendored"
+ls -a "$P/.cdhost/libs" | grep -q '^\.\(tmp\|old\)' && bad "temporary directory left" || ok
+# back to the state the later tests expect
+cp "$WORK/libs.bak" cdhost.libs; cp "$WORK/lock3.bak" cdhost.lock
+run "$CDHOST" lib sync; expect_rc 0
+[ "$(snap)" = "$before" ] && ok || bad "sync did not restore the locked trees"
+
 t "bad cdhost.libs: syntax, types, unknown fields"
 for bad in 'return {' 'return { x = { git = "u", ref = 1 } }' 'return { x = { git = "u", ref = "v", tag = "v" } }' \
 	'return "acme"' 'return { ["../x"] = { git = "u", ref = "v" } }' 'return { x = { git = "u", ref = "v", path = "/etc" } }'; do
