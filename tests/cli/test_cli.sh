@@ -111,9 +111,9 @@ EOF2
 )
 run "$CDHOST" run "$r"
 expect_rc 0
-r=$(recipe later.lua <<<'cdhost.tag.git {}')
+r=$(recipe later.lua <<<'cdhost.parallel { function() end }')
 run "$CDHOST" run "$r"
-expect_rc 2; expect_err "tag.git: not implemented yet"
+expect_rc 2; expect_err "parallel: not implemented yet"
 r=$(recipe syntax.lua <<<'local x = = 1')
 run "$CDHOST" run "$r"
 expect_rc 1; expect_err "syntax.lua:1:"
