@@ -11,12 +11,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "../core/artifacts.h"
+#include "../core/builder.h"
 #include "../core/fs.h"
 #include "../core/git.h"
 #include "../core/image.h"
 #include "../core/mem.h"
+#include "../core/proc.h"
 #include "../core/tag.h"
 #include "host.h"
 #include "lbuf.h"
@@ -430,6 +433,245 @@ static void plan_digest(lua_State *L, const char *name, const char *tag,
 			      "%s: digest unknown: %s", full, err.msg);
 }
 
+/* ---- external builders (buildah, podman, docker, kaniko) ---- */
+
+static int insecure_host(const struct cd_ctx *ctx, const char *name)
+{
+	const char *slash = strchr(name, '/');
+	size_t hl = slash ? (size_t)(slash - name) : strlen(name);
+	for (size_t i = 0; i < ctx->insecure_registries.n; i++)
+		if (strlen(ctx->insecure_registries.v[i]) == hl &&
+		    !strncmp(ctx->insecure_registries.v[i], name, hl))
+			return 1;
+	return 0;
+}
+
+/* Runs one builder step; on failure raises build_failed with the
+ * Dockerfile step and the builder's last line. */
+static void run_step(lua_State *L, const struct cd_builder_req *req, int step)
+{
+	struct cd_ctx *ctx = cd_sandbox_get(L)->ctx;
+	struct cd_builder_argv a;
+	struct cd_proc_result pr;
+	struct cd_err err;
+	if (cd_builder_argv(req, step, &a, &err) != 0)
+		cd_lerr_raise_err(L, &err);
+	if (a.n == 0)
+		return;
+	struct cd_proc_opts po = {.argv = (const char *const *)a.v, .op = OP,
+				  .deadline = ctx->deadline};
+	memset(&pr, 0, sizeof pr);
+	int rc = cd_proc_run(&po, &pr, &err);
+	if (rc == 0 && pr.status == 0) {
+		if (ctx->report && ctx->report->verbosity > 0 && pr.out.len)
+			cd_report_log(ctx->report, CD_LOG_DEBUG, "build", "%s %s:\n%.*s",
+				      a.v[0], step ? "push" : "build",
+				      (int)(pr.out.len > 65536 ? 65536 : pr.out.len),
+				      pr.out.data);
+		cd_proc_result_free(&pr);
+		cd_builder_argv_free(&a);
+		return;
+	}
+	if (rc == 0) {
+		struct cd_buf all = {0};
+		char why[1024];
+		cd_buf_printf(&all, "%.*s\n%.*s", (int)pr.out.len,
+			      pr.out.data ? pr.out.data : "", (int)pr.err.len,
+			      pr.err.data ? pr.err.data : "");
+		cd_builder_failure(req->kind, all.data, all.len, why, sizeof why);
+		cd_buf_free(&all);
+		cd_err_set(&err, CD_E_BUILD_FAILED, OP, "%s %s of %s failed (exit %d) %s",
+			   cd_builder_name(req->kind), step ? "push" : "build",
+			   req->ref, pr.status, why);
+	}
+	cd_proc_result_free(&pr);
+	cd_builder_argv_free(&a);
+	cd_lerr_raise_err(L, &err);
+}
+
+/* Absolute path of a directory or file under the project root. */
+static const char *project_path(lua_State *L, int a, const char *rel,
+				const char *what)
+{
+	struct cd_ctx *ctx = cd_sandbox_get(L)->ctx;
+	struct cd_err err;
+	char *abs = NULL;
+	if (cd_fs_exists(ctx->root, rel, &err) <= 0) {
+		if (err.code == CD_E_LIMIT)
+			cd_lerr_raise_err(L, &err);
+		cd_lerr_raise(L, CD_E_NOT_FOUND, OP, "%s %s does not exist", what, rel);
+	}
+	if (cd_fs_resolve(ctx->root, rel, &abs, &err) != 0)
+		cd_lerr_raise_err(L, &err);
+	lua_pushstring(L, abs);
+	cd_free(abs);
+	const char *s = anchored(L, a, -1);
+	lua_pop(L, 1);
+	return s;
+}
+
+
+static int steps_fn(lua_State *L)
+{
+	const struct cd_builder_req *req = lua_touserdata(L, 1);
+	run_step(L, req, 0);
+	run_step(L, req, 1);
+	return 0;
+}
+
+/* Both steps in protected mode (the digest file is removed either way);
+ * 0, or an error value left on the stack. */
+static int lua_pcall_steps(lua_State *L, const struct cd_builder_req *req)
+{
+	lua_pushcfunction(L, steps_fn);
+	lua_pushlightuserdata(L, (void *)req);
+	return lua_pcall(L, 1, 0, 0);
+}
+
+static int build_external(lua_State *L, const char *name,
+			  enum cd_builder_kind kind)
+{
+	struct cd_sandbox *sb = cd_sandbox_get(L);
+	struct cd_ctx *ctx = sb->ctx;
+	struct cd_image_spec s;
+	struct cd_builder_req req;
+	struct cd_err err;
+	char tag[CD_TAG_MAX], input[CD_DIGEST_MAX], ref[900], df_rel[1024];
+	int given;
+	memset(&s, 0, sizeof s);
+	memset(&req, 0, sizeof req);
+	const char *context = opt_str(L, 1, 2, "context");
+	const char *dockerfile = opt_str(L, 1, 2, "dockerfile");
+	if (!context)
+		context = ".";
+	snprintf(df_rel, sizeof df_rel, "%s/%s", context, dockerfile ? dockerfile : "Dockerfile");
+	req.kind = kind;
+	req.context = project_path(L, 2, context, "build context");
+	req.dockerfile = project_path(L, 2, df_rel, "Dockerfile");
+	req.target = opt_str(L, 1, 2, "target");
+	size_t nargs;
+	req.args = kv_map(L, 1, 2, "build_args", &nargs);
+	req.nargs = nargs;
+	req.platforms = str_list(L, 1, 2, "platforms", &req.nplatforms, &given);
+	req.insecure = insecure_host(ctx, name);
+	/* The inputs: the context (its .dockerignore honoured), the
+	 * Dockerfile, the build args, target, platforms and builder. */
+	lua_createtable(L, 0, 1);
+	lua_createtable(L, 1, 0);
+	lua_createtable(L, 0, 2);
+	lua_pushstring(L, context);
+	lua_setfield(L, -2, "from");
+	lua_pushstring(L, "/");
+	lua_setfield(L, -2, "to");
+	lua_rawseti(L, -2, 1);
+	lua_setfield(L, -2, "layers");
+	int spec_t = lua_gettop(L);
+	struct cd_lptr *box = cd_lptr_push(L, cd_calloc(1, sizeof(struct job)), job_free);
+	if (!box->ptr)
+		return cd_lerr_raise(L, CD_E_NOMEM, OP, "out of memory");
+	struct job *j = box->ptr;
+	scan_layers(L, spec_t, 2, j, 0);
+	char *dftext = NULL;
+	size_t dflen = 0;
+	if (cd_fs_read(ctx->root, df_rel, 1 << 20, &dftext, &dflen, &err) != 0)
+		return cd_lerr_raise_err(L, &err);
+	lua_pushlstring(L, dftext, dflen);
+	cd_free(dftext);
+	const char *dfcontent = anchored(L, 2, -1);
+	lua_pop(L, 1);
+	struct cd_kv *labels = lua_newuserdatauv(L, (req.nargs + 3) * sizeof *labels, 0);
+	size_t nl = 0;
+	labels[nl++] = (struct cd_kv){"cdhost.dockerfile", dfcontent};
+	labels[nl++] = (struct cd_kv){"cdhost.target", req.target ? req.target : ""};
+	for (size_t i = 0; i < req.nargs; i++)
+		labels[nl++] = (struct cd_kv){req.args[i].k, req.args[i].v};
+	s.name = name;
+	s.base = "dockerfile";
+	s.layers = j->layers;
+	s.nlayers = j->nlayers;
+	s.platforms = req.platforms;
+	s.nplatforms = req.nplatforms;
+	s.config.labels = labels;
+	s.config.nlabels = nl;
+	if (cd_image_input_digest(&s, cd_builder_name(kind), input, &err) != 0)
+		return cd_lerr_raise_err(L, &err);
+	resolve_tag(L, 1, input, tag);
+	snprintf(ref, sizeof ref, "%s:%s", name, tag);
+	req.ref = ref;
+
+	enum cd_action act = cd_mode_effect(ctx->mode, CD_EFFECT_IMAGE_BUILD);
+	char digest[CD_DIGEST_MAX];
+	if (act != CD_ACT_DO) {
+		plan_digest(L, name, tag, digest);
+		ctx->stats.skipped++;
+		cd_report_log(ctx->report, CD_LOG_INFO, "build",
+			      "image.build: would build %s with %s (%s mode)%s%s",
+			      ref, cd_builder_name(kind), cd_mode_name(ctx->mode),
+			      *digest ? "; exists as " : "", digest);
+		push_artifact(L, name, tag, digest, 0);
+		lua_pushstring(L, cd_builder_name(kind));
+		lua_setfield(L, -2, "builder");
+		return 1;
+	}
+	/* The tag is the digest of the inputs: if it exists, so does the
+	 * image (Skaffold's "Found. Tagging"). */
+	if (strcmp(tag, input + 7) == 0) {
+		plan_digest(L, name, tag, digest);
+		if (*digest) {
+			char full[1100];
+			snprintf(full, sizeof full, "%s@%s", ref, digest);
+			ctx->stats.found++;
+			cd_report_log(ctx->report, CD_LOG_INFO, "build",
+				      "%s: Found. Tagging (same inputs, nothing built or pushed)",
+				      ref);
+			record(L, name, full);
+			push_artifact(L, name, tag, digest, 0);
+			lua_pushstring(L, cd_builder_name(kind));
+			lua_setfield(L, -2, "builder");
+			return 1;
+		}
+	}
+	char dfile[] = "/tmp/cdhost-digest-XXXXXX";
+	int fd = mkstemp(dfile);
+	if (fd < 0)
+		return cd_lerr_raise(L, CD_E_IO, OP, "cannot create a temporary file");
+	close(fd);
+	req.digest_file = dfile;
+	cd_report_log(ctx->report, CD_LOG_INFO, "build", "%s: building with %s",
+		      ref, cd_builder_name(kind));
+	int status = lua_pcall_steps(L, &req);
+	char *dtext = NULL;
+	size_t dlen = 0;
+	int rrc = status == 0 ? cd_fs_read_path(dfile, 4096, &dtext, &dlen, &err) : 0;
+	unlink(dfile);
+	if (status != 0)
+		return lua_error(L);
+	if (rrc != 0)
+		return cd_lerr_raise_err(L, &err);
+	int drc = cd_builder_digest(kind, dtext, dlen, digest, sizeof digest, &err);
+	cd_free(dtext);
+	if (drc != 0)
+		return cd_lerr_raise_err(L, &err);
+	/* What the registry serves under the tag must be what was reported. */
+	char served[CD_DIGEST_MAX];
+	plan_digest(L, name, tag, served);
+	if (strcmp(served, digest) != 0)
+		return cd_lerr_raise(L, CD_E_HASH_MISMATCH, OP,
+				     "%s reported %s for %s, the registry serves %s",
+				     cd_builder_name(kind), digest, ref,
+				     *served ? served : "nothing");
+	char full[1100];
+	snprintf(full, sizeof full, "%s@%s", ref, digest);
+	ctx->stats.built++;
+	cd_report_log(ctx->report, CD_LOG_INFO, "push", "%s: built with %s and pushed",
+		      full, cd_builder_name(kind));
+	record(L, name, full);
+	push_artifact(L, name, tag, digest, 1);
+	lua_pushstring(L, cd_builder_name(kind));
+	lua_setfield(L, -2, "builder");
+	return 1;
+}
+
 static int l_build(lua_State *L)
 {
 	struct cd_sandbox *sb = cd_sandbox_get(L);
@@ -446,16 +688,17 @@ static int l_build(lua_State *L)
 	if (!raw || !*raw)
 		return cd_lerr_raise(L, CD_E_INVALID, OP, "`name` is required");
 	const char *builder = opt_str(L, 1, 2, "builder");
-	if (builder && strcmp(builder, "native") != 0)
-		return cd_lerr_raise(L, CD_E_USAGE, OP,
-				     "builder \"%s\" is not implemented yet "
-				     "(only \"native\"; see docs/roadmap.md)",
-				     builder);
+	enum cd_builder_kind kind = CD_BUILDER_BUILDAH;
+	int external = builder && strcmp(builder, "native") != 0;
+	if (external && cd_builder_kind_of(builder, &kind, &err) != 0)
+		return cd_lerr_raise_err(L, &err);
 	if (cd_tag_default_repo(ctx->default_repo, raw, name, sizeof name, &err) != 0)
 		return cd_lerr_raise_err(L, &err);
 	if (ctx->mode == CD_MODE_DEPLOY ||
 	    cd_mode_effect(ctx->mode, CD_EFFECT_IMAGE_BUILD) == CD_ACT_ARTIFACT)
 		return from_artifacts(L, name);
+	if (external)
+		return build_external(L, name, kind);
 	s.name = name;
 	s.base = opt_str(L, 1, 2, "base");
 	if (!s.base)

@@ -1,0 +1,126 @@
+#!/usr/bin/env bash
+# External builders against the plain registry of tests/e2e/registry's
+# fixture: buildah and podman build a Dockerfile with a RUN step on a busybox
+# base (vfs storage, chroot isolation, storage kept in the test's directory),
+# the reported digest equals the registry's, umoci unpacks what RUN wrote, an
+# unchanged re-run is "Found" and uploads nothing, a failing RUN names the
+# step, --dry-run builds nothing, bad input is a clear error.
+. "$(dirname "$0")/../registry/lib.sh"
+R=$REG_PLAIN
+RECIPE=$(cd "$(dirname "$0")" && pwd)/external.lua
+LOG=$REG_STATE/logs/plain.log
+for c in buildah podman umoci skopeo busybox; do
+	command -v "$c" >/dev/null || { echo "FAIL: $c is not installed (tests/e2e/registry/deps.sh)" >&2; exit 1; }
+done
+# containers/storage for both builders, inside the test's directory
+cat >"$WORK/storage.conf" <<CONF
+[storage]
+driver = "vfs"
+graphroot = "$WORK/storage"
+runroot = "$WORK/run"
+CONF
+export CONTAINERS_STORAGE_CONF=$WORK/storage.conf BUILDAH_ISOLATION=chroot
+export REGISTRY_AUTH_FILE=$WORK/auth.json
+echo '{"auths":{}}' >"$REGISTRY_AUTH_FILE"
+run() { "$@" >"$WORK/.out" 2>"$WORK/.err"; RC=$?; }
+writes() { grep -cE '"(PUT|PATCH|POST) ' "$LOG"; }
+
+# A busybox base image in the registry, made with buildah from Debian's busybox-static.
+BASE=$R/$NS/busybox:1
+ctr=$(buildah from scratch 2>"$WORK/base.err") || { cat "$WORK/base.err" >&2; echo "FAIL: buildah from scratch" >&2; exit 1; }
+mnt=$(buildah mount "$ctr")
+mkdir -p "$mnt/bin" "$mnt/tmp"
+cp "$(command -v busybox)" "$mnt/bin/busybox"
+for x in sh echo mkdir cat false true; do ln -s busybox "$mnt/bin/$x"; done
+buildah umount "$ctr" >/dev/null
+buildah config --env PATH=/bin "$ctr"
+buildah commit -q "$ctr" "$BASE" >/dev/null && buildah push -q --tls-verify=false "$BASE" "docker://$BASE" ||
+	{ echo "FAIL: cannot push the busybox base to $R" >&2; exit 1; }
+
+P=$WORK/project
+mkdir -p "$P/app"
+(cd "$P" && git init -q . 2>/dev/null || mkdir -p .git)   # the project root
+cp "$RECIPE" "$P/build.lua"
+printf '#!/bin/sh\ncat /greeting\n' >"$P/app/run.sh"
+cat >"$P/Dockerfile" <<'DF'
+ARG BASE
+FROM ${BASE}
+ARG GREETING=hello
+RUN echo "$GREETING from RUN" > /greeting && mkdir -p /app
+COPY app/ /app/
+CMD ["/bin/sh", "/app/run.sh"]
+DF
+printf 'ARG BASE\nFROM ${BASE}\nRUN echo before\nRUN false\nRUN echo never\n' >"$P/Failing.Dockerfile"
+ext() {   # ARGS... : cdhost run build.lua --set ARGS
+	local sets=()
+	for kv in "$@"; do sets+=(--set "$kv"); done
+	(cd "$P" && "$CDHOST" --insecure-registry "$R" ${CMD:-run} build.lua --set base="$BASE" "${sets[@]}") \
+		>"$WORK/.out" 2>"$WORK/.err"
+	RC=$?
+	RESULT=$(sed -n 's/^.*RESULT //p' "$WORK/.err" | tail -n1)
+}
+unpacked() {   # REF FILE: the file's content in the image, via skopeo + umoci
+	rm -rf "$WORK/oci" "$WORK/bundle"
+	skopeo copy -q --src-tls-verify=false "docker://$1" "oci:$WORK/oci:x" >/dev/null 2>&1 &&
+		umoci raw unpack --rootless --image "$WORK/oci:x" "$WORK/bundle" >/dev/null 2>&1 &&
+		cat "$WORK/bundle/$2"
+}
+
+for B in buildah podman; do
+	N=$R/$NS/app-$B
+	t "$B builds a Dockerfile with RUN; the digest is the registry's"
+	ext builder=$B name="$N" greeting="hi $B"
+	expect_rc 0
+	expect_eq "$(field pushed)" "True"
+	expect_eq "$(field builder)" "$B"
+	D=$(field digest)
+	T=$(field tag)
+	expect_eq "$D" "$(sk_digest "$N:$T")"
+	expect_eq "$(field ref)" "$N:$T@$D"
+	expect_err "built with $B and pushed"
+	expect_eq "$(unpacked "$N:$T" greeting)" "hi $B from RUN"
+	expect_eq "$(unpacked "$N:$T" app/run.sh | tail -1)" "cat /greeting"
+
+	t "$B: an unchanged re-run is Found and uploads nothing"
+	w0=$(writes)
+	ext builder=$B name="$N" greeting="hi $B"
+	expect_rc 0
+	expect_eq "$(field pushed)" "False"
+	expect_eq "$(field digest)" "$D"
+	expect_err "Found. Tagging"
+	expect_eq "$(writes)" "$w0"
+
+	t "$B: a changed build arg is a new tag"
+	ext builder=$B name="$N" greeting="bye"
+	expect_rc 0
+	[ "$(field tag)" != "$T" ] && ok || bad "same tag for different build args"
+done
+
+t "a failing RUN names the step and the builder's message (exit 1, build_failed)"
+ext builder=buildah name="$R/$NS/broken" dockerfile=Failing.Dockerfile
+expect_rc 1
+expect_err "[build_failed]"
+expect_err "buildah build of $R/$NS/broken:"
+expect_err "RUN false"
+run skopeo inspect --tls-verify=false "docker://$R/$NS/broken:latest"
+[ "$RC" != 0 ] && ok || bad "a tag was pushed for a failed build"
+
+t "--dry-run computes the tag and builds nothing"
+w0=$(writes)
+CMD="--dry-run" ext builder=podman name="$R/$NS/dry"
+expect_rc 0
+expect_err "would build $R/$NS/dry:"
+expect_err "with podman (render mode)"
+expect_eq "$(writes)" "$w0"
+
+t "bad input: unknown builder (exit 2), missing Dockerfile, two platforms for buildah"
+ext builder=bazel name="$R/$NS/x"
+expect_rc 2
+expect_err "unknown builder \"bazel\""
+ext builder=buildah name="$R/$NS/x" dockerfile=Nope.Dockerfile
+expect_rc 1
+expect_err "Dockerfile ./Nope.Dockerfile does not exist"
+ext builder=buildah name="$R/$NS/x" platforms=linux/amd64,linux/arm64
+expect_rc 2
+expect_err "one platform at a time"
+finish
