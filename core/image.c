@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <fnmatch.h>
 #include <jansson.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -296,8 +297,8 @@ static int layer_key(struct cd_layer *l, uint64_t mtime, struct cd_err *err)
 	char line[64];
 	if (cd_sha256_init(&h) != 0)
 		return nomem(err);
-	snprintf(line, sizeof line, "cdhost-layer-v1 gzip-%d mtime-%llu\n",
-		 CD_IMAGE_GZIP_LEVEL, (unsigned long long)mtime);
+	snprintf(line, sizeof line, "cdhost-layer-v2 gzip-%d/%d mtime-%llu\n",
+		 CD_IMAGE_GZIP_LEVEL, CD_IMAGE_GZIP_BLOCK, (unsigned long long)mtime);
 	cd_sha256_update(&h, line, strlen(line));
 	for (size_t i = 0; i < l->n; i++) {
 		const struct cd_layer_entry *e = &l->e[i];
@@ -419,49 +420,179 @@ void cd_layer_free(struct cd_layer *l)
 	memset(l, 0, sizeof *l);
 }
 
-/* ---- tar -> sha256 -> gzip -> sha256 -> file ---- */
+/* ---- tar -> sha256 -> gzip -> sha256 -> file ----
+ *
+ * Parallel and reproducible gzip (as pigz does it): the tar stream is cut
+ * into CD_IMAGE_GZIP_BLOCK-byte blocks; each block is compressed on its own
+ * as raw deflate (the last with Z_FINISH, the others ending on a sync
+ * flush, so the pieces concatenate into one deflate stream) and the pieces
+ * are written in order between a fixed gzip header and a trailer made of
+ * the combined CRC-32 and the length. The bytes depend only on the input,
+ * never on how many threads compressed them. */
+
+#define GZIP_MAX_THREADS 16
+
+struct block {
+	unsigned char *in;
+	size_t in_len;
+	unsigned char *out;
+	size_t out_len, out_cap;
+	int last, failed;
+	uLong crc;
+};
 
 struct sink {
-	z_stream z;
 	struct cd_sha256 diff, comp;
 	int fd;
 	int64_t size;
-	unsigned char out[1 << 16];
+	unsigned threads;
+	struct block b[GZIP_MAX_THREADS];
+	unsigned nb;      /* blocks filled in this round */
+	uLong crc;        /* of everything written so far */
+	uint64_t total;   /* uncompressed bytes */
 };
 
-static int sink_drain(struct sink *k, int flush, struct cd_err *err)
+unsigned cd_image_gzip_threads(void)
 {
-	int zr;
-	do {
-		k->z.next_out = k->out;
-		k->z.avail_out = sizeof k->out;
-		zr = deflate(&k->z, flush);
-		if (zr == Z_STREAM_ERROR)
-			return cd_err_set(err, CD_E_IO, OP, "gzip failed");
-		size_t n = sizeof k->out - k->z.avail_out;
-		cd_sha256_update(&k->comp, k->out, n);
-		k->size += (int64_t)n;
-		for (size_t off = 0; off < n;) {
-			ssize_t w = write(k->fd, k->out + off, n - off);
-			if (w < 0 && errno == EINTR)
-				continue;
-			if (w < 0)
-				return cd_err_set(err, CD_E_IO, OP,
-						  "cannot write a layer: %s",
-						  strerror(errno));
-			off += (size_t)w;
+	const char *v = getenv("CDHOST_GZIP_THREADS");
+	long n = v && *v ? strtol(v, NULL, 10) : sysconf(_SC_NPROCESSORS_ONLN);
+	if (n < 1)
+		n = 1;
+	return n > GZIP_MAX_THREADS ? GZIP_MAX_THREADS : (unsigned)n;
+}
+
+static void *compress_block(void *arg)
+{
+	struct block *b = arg;
+	z_stream z;
+	memset(&z, 0, sizeof z);
+	b->failed = 1;
+	b->crc = crc32(0L, b->in, (uInt)b->in_len);
+	if (deflateInit2(&z, CD_IMAGE_GZIP_LEVEL, Z_DEFLATED, -15, 8,
+			 Z_DEFAULT_STRATEGY) != Z_OK)
+		return NULL;
+	size_t need = deflateBound(&z, (uLong)b->in_len) + 64;
+	if (need > b->out_cap) {
+		unsigned char *o = cd_realloc(b->out, need);
+		if (!o) {
+			deflateEnd(&z);
+			return NULL;
 		}
-	} while (k->z.avail_out == 0 || (flush == Z_FINISH && zr != Z_STREAM_END));
+		b->out = o;
+		b->out_cap = need;
+	}
+	z.next_in = b->in;
+	z.avail_in = (uInt)b->in_len;
+	z.next_out = b->out;
+	z.avail_out = (uInt)b->out_cap;
+	int zr = deflate(&z, b->last ? Z_FINISH : Z_SYNC_FLUSH);
+	if ((b->last && zr == Z_STREAM_END) || (!b->last && zr == Z_OK && z.avail_in == 0)) {
+		b->out_len = b->out_cap - z.avail_out;
+		b->failed = 0;
+	}
+	deflateEnd(&z);
+	return NULL;
+}
+
+static int sink_out(struct sink *k, const void *p, size_t n, struct cd_err *err)
+{
+	cd_sha256_update(&k->comp, p, n);
+	k->size += (int64_t)n;
+	for (size_t off = 0; off < n;) {
+		ssize_t w = write(k->fd, (const char *)p + off, n - off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return cd_err_set(err, CD_E_IO, OP, "cannot write a layer: %s",
+					  strerror(errno));
+		off += (size_t)w;
+	}
+	return 0;
+}
+
+/* Compresses the filled blocks (in parallel when there are several) and
+ * writes them in order. */
+static int sink_round(struct sink *k, struct cd_err *err)
+{
+	pthread_t tid[GZIP_MAX_THREADS];
+	int started[GZIP_MAX_THREADS] = {0};
+	for (unsigned i = 1; i < k->nb; i++)
+		started[i] = pthread_create(&tid[i], NULL, compress_block, &k->b[i]) == 0;
+	compress_block(&k->b[0]);
+	for (unsigned i = 1; i < k->nb; i++) {
+		if (started[i])
+			pthread_join(tid[i], NULL);
+		else
+			compress_block(&k->b[i]); /* no thread: do it here */
+	}
+	for (unsigned i = 0; i < k->nb; i++) {
+		struct block *b = &k->b[i];
+		if (b->failed)
+			return cd_err_set(err, CD_E_NOMEM, OP, "gzip failed");
+		if (sink_out(k, b->out, b->out_len, err) != 0)
+			return -1;
+		k->crc = crc32_combine(k->crc, b->crc, (z_off_t)b->in_len);
+		b->in_len = 0;
+	}
+	k->nb = 0;
 	return 0;
 }
 
 static int sink_write(void *ud, const void *p, size_t n, struct cd_err *err)
 {
 	struct sink *k = ud;
+	const unsigned char *c = p;
 	cd_sha256_update(&k->diff, p, n);
-	k->z.next_in = (Bytef *)(uintptr_t)p;
-	k->z.avail_in = (uInt)n;
-	return sink_drain(k, Z_NO_FLUSH, err);
+	k->total += n;
+	while (n > 0) {
+		if (k->nb == 0 || k->b[k->nb - 1].in_len == CD_IMAGE_GZIP_BLOCK) {
+			if (k->nb == k->threads && sink_round(k, err) != 0)
+				return -1;
+			struct block *b = &k->b[k->nb++];
+			if (!b->in && !(b->in = cd_malloc(CD_IMAGE_GZIP_BLOCK)))
+				return nomem(err);
+			b->in_len = 0;
+			b->last = 0;
+		}
+		struct block *b = &k->b[k->nb - 1];
+		size_t take = CD_IMAGE_GZIP_BLOCK - b->in_len;
+		if (take > n)
+			take = n;
+		memcpy(b->in + b->in_len, c, take);
+		b->in_len += take;
+		c += take;
+		n -= take;
+	}
+	return 0;
+}
+
+static int sink_finish(struct sink *k, struct cd_err *err)
+{
+	if (k->nb == 0) { /* an empty stream still needs its final block */
+		struct block *b = &k->b[k->nb++];
+		b->in_len = 0;
+	}
+	k->b[k->nb - 1].last = 1;
+	if (sink_round(k, err) != 0)
+		return -1;
+	unsigned char trailer[8];
+	uint64_t len = k->total & 0xffffffffu;
+	for (int i = 0; i < 4; i++) {
+		trailer[i] = (unsigned char)(k->crc >> (8 * i));
+		trailer[4 + i] = (unsigned char)(len >> (8 * i));
+	}
+	return sink_out(k, trailer, sizeof trailer, err);
+}
+
+static void sink_free(struct sink *k)
+{
+	for (unsigned i = 0; i < GZIP_MAX_THREADS; i++) {
+		cd_free(k->b[i].in);
+		cd_free(k->b[i].out);
+	}
+	cd_sha256_abort(&k->diff);
+	cd_sha256_abort(&k->comp);
+	cd_free(k);
 }
 
 static int tar_file(struct cd_tar *t, const struct cd_layer_entry *e,
@@ -497,19 +628,21 @@ static int tar_file(struct cd_tar *t, const struct cd_layer_entry *e,
 int cd_layer_write(struct cd_layer *l, uint64_t mtime, int fd,
 		   struct cd_err *err)
 {
+	static const unsigned char header[10] = {0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3};
 	struct sink *k = cd_calloc(1, sizeof *k);
 	struct cd_tar t = {sink_write, k, mtime, 0};
-	int rc = -1, zinit = 0;
+	int rc = -1;
 	if (!k)
 		return nomem(err);
 	k->fd = fd;
-	if (cd_sha256_init(&k->diff) != 0 || cd_sha256_init(&k->comp) != 0 ||
-	    deflateInit2(&k->z, CD_IMAGE_GZIP_LEVEL, Z_DEFLATED, 15 + 16, 8,
-			 Z_DEFAULT_STRATEGY) != Z_OK) {
+	k->threads = cd_image_gzip_threads();
+	k->crc = crc32(0L, Z_NULL, 0);
+	if (cd_sha256_init(&k->diff) != 0 || cd_sha256_init(&k->comp) != 0) {
 		nomem(err);
 		goto done;
 	}
-	zinit = 1;
+	if (sink_out(k, header, sizeof header, err) != 0)
+		goto done;
 	for (size_t i = 0; i < l->n; i++) {
 		const struct cd_layer_entry *e = &l->e[i];
 		if (cd_tar_header(&t, e->name, e->type, e->mode,
@@ -519,18 +652,14 @@ int cd_layer_write(struct cd_layer *l, uint64_t mtime, int fd,
 		if (e->type == CD_TAR_FILE && tar_file(&t, e, err) != 0)
 			goto done;
 	}
-	if (cd_tar_finish(&t, err) != 0 || sink_drain(k, Z_FINISH, err) != 0)
+	if (cd_tar_finish(&t, err) != 0 || sink_finish(k, err) != 0)
 		goto done;
 	cd_sha256_final(&k->diff, l->diff_id);
 	cd_sha256_final(&k->comp, l->digest);
 	l->size = k->size;
 	rc = 0;
 done:
-	if (zinit)
-		deflateEnd(&k->z);
-	cd_sha256_abort(&k->diff);
-	cd_sha256_abort(&k->comp);
-	cd_free(k);
+	sink_free(k);
 	return rc;
 }
 

@@ -21,6 +21,12 @@
 #include "registry.h"
 
 #define CD_IMAGE_GZIP_LEVEL 1
+/* Layers are gzipped in blocks of this many uncompressed bytes, several at
+ * once (docs/internals/image.md); the output does not depend on how many. */
+#define CD_IMAGE_GZIP_BLOCK (1 << 20)
+/* Threads compressing a layer: $CDHOST_GZIP_THREADS, else the online CPUs
+ * (1..16). */
+unsigned cd_image_gzip_threads(void);
 #define CD_IMAGE_LABEL_INPUT "dev.cdhost.input-digest"
 
 /* ---- ignore files (.dockerignore grammar) ---- */

@@ -31,7 +31,7 @@ ctr=$(buildah from scratch 2>"$WORK/base.err") || { cat "$WORK/base.err" >&2; ec
 mnt=$(buildah mount "$ctr")
 mkdir -p "$mnt/bin" "$mnt/tmp"
 cp "$(command -v busybox)" "$mnt/bin/busybox"
-for x in sh echo mkdir cat false true; do ln -s busybox "$mnt/bin/$x"; done
+for x in sh echo mkdir cat false true id pwd; do ln -s busybox "$mnt/bin/$x"; done
 buildah umount "$ctr" >/dev/null
 buildah config --env PATH=/bin "$ctr"
 buildah commit -q "$ctr" "$BASE" >/dev/null && buildah push -q --tls-verify=false "$BASE" "docker://$BASE" ||
@@ -95,6 +95,32 @@ for B in buildah podman; do
 	expect_rc 0
 	[ "$(field tag)" != "$T" ] && ok || bad "same tag for different build args"
 done
+
+t "a native image on the busybox base is pulled and run by buildah"
+cat >"$P/native.lua" <<'LUA'
+local a = cdhost.args
+local art = cdhost.image.build { name = a.name, builder = "native", base = a.base,
+  layers = { { from = "app", to = "/app", mode = "0755" } },
+  entrypoint = { "/bin/sh", "/app/hello.sh" }, env = { GREETING = "hello from a native image" },
+  user = "65532", workdir = "/app", labels = { ["org.example.team"] = "shop" } }
+print("RESULT " .. cdhost.json.encode(art, { sort_keys = true }))
+LUA
+printf '#!/bin/sh\necho "$GREETING, uid $(id -u 2>/dev/null || echo ?) in $(pwd)"\n' >"$P/app/hello.sh"
+
+(cd "$P" && "$CDHOST" --insecure-registry "$R" run native.lua --set base="$BASE" --set name="$R/$NS/native") \
+	>"$WORK/.out" 2>"$WORK/.err"
+RC=$?
+RESULT=$(sed -n 's/^.*RESULT //p' "$WORK/.err" | tail -n1)
+expect_rc 0
+NREF=$(field ref)
+nctr=$(buildah from --tls-verify=false "docker://$(field name)@$(field digest)" 2>"$WORK/from.err") || bad "buildah from: $(tail -2 "$WORK/from.err")"
+# buildah run takes the command (the entrypoint is checked below); user,
+# working directory and environment come from the image's config
+out=$(buildah run "$nctr" -- /bin/sh /app/hello.sh 2>&1)
+expect_eq "$out" "hello from a native image, uid 65532 in /app"
+cfg=$(skopeo inspect --config --tls-verify=false "docker://$(field name)@$(field digest)")
+echo "$cfg" | python3 -c 'import json,sys; c=json.load(sys.stdin)["config"]; sys.exit(0 if c["Entrypoint"]==["/bin/sh","/app/hello.sh"] and c["User"]=="65532" and c["Labels"]["org.example.team"]=="shop" and "GREETING=hello from a native image" in c["Env"] else 1)' && ok || bad "skopeo config: $cfg"
+buildah rm "$nctr" >/dev/null 2>&1
 
 t "a failing RUN names the step and the builder's message (exit 1, build_failed)"
 ext builder=buildah name="$R/$NS/broken" dockerfile=Failing.Dockerfile

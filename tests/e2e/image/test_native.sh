@@ -83,6 +83,27 @@ img "$P2" name="$R/$NS/other" tag=v1
 expect_rc 0
 expect_eq "$(field digest)" "$D"
 
+t "reproducible with 1, 2 and 3 compression threads (a layer of many gzip blocks)"
+P4=$WORK/p4
+mkproject "$P4"
+head -c 5000000 /dev/urandom >"$P4/app/big.bin"          # 5 blocks of 1 MiB
+yes "cdhost compresses this line" | head -c 3000000 >"$P4/app/text.txt"
+digests=""
+for n in 1 2 3; do
+	rm -rf "$XDG_CACHE_HOME"
+	CDHOST_GZIP_THREADS=$n img "$P4" name="$R/$NS/threads" tag=t$n
+	expect_rc 0
+	digests="$digests $(field digest)"
+done
+set -- $digests
+expect_eq "$2" "$1"
+expect_eq "$3" "$1"
+# the layer is valid gzip with the right content
+blob=$(skopeo inspect --raw --tls-verify=false "docker://$R/$NS/threads:t3" |
+	python3 -c 'import json,sys; print(json.load(sys.stdin)["layers"][0]["digest"])')
+curl -sf "http://$R/v2/$NS/threads/blobs/$blob" -o "$WORK/layer.tgz" && gzip -t "$WORK/layer.tgz" && ok || bad "layer is not valid gzip"
+expect_eq "$(tar -xzOf "$WORK/layer.tgz" app/big.bin | sha256sum | cut -d' ' -f1)" "$(sha256sum <"$P4/app/big.bin" | cut -d' ' -f1)"
+
 t "default tag is the input digest; a content change changes it"
 img "$P1" name="$N"
 expect_rc 0
