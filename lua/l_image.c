@@ -727,7 +727,8 @@ static int l_build(lua_State *L)
 	s.input_digest = input;
 	/* the label the registry-side check and users can see */
 	struct cd_kv *labels = lua_newuserdatauv(L, (c->nlabels + 1) * sizeof *labels, 0);
-	memcpy(labels, c->labels, c->nlabels * sizeof *labels);
+	if (c->nlabels) /* c->labels is NULL without labels */
+		memcpy(labels, c->labels, c->nlabels * sizeof *labels);
 	labels[c->nlabels].k = CD_IMAGE_LABEL_INPUT;
 	labels[c->nlabels].v = input;
 	c->labels = labels;
