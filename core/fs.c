@@ -415,7 +415,7 @@ done:
 
 /* ---- directories ---- */
 
-int cd_fs_mkdirs(const char *dir)
+int cd_fs_mkdirs_mode(const char *dir, unsigned mode)
 {
 	char p[PATH_MAX];
 	if (snprintf(p, sizeof p, "%s", dir) >= (int)sizeof p) {
@@ -426,12 +426,32 @@ int cd_fs_mkdirs(const char *dir)
 		if (*s != '/')
 			continue;
 		*s = '\0';
-		int bad = mkdir(p, 0700) != 0 && errno != EEXIST;
+		int bad = mkdir(p, (mode_t)mode) != 0 && errno != EEXIST;
 		*s = '/';
 		if (bad)
 			return -1;
 	}
-	return mkdir(p, 0700) != 0 && errno != EEXIST ? -1 : 0;
+	return mkdir(p, (mode_t)mode) != 0 && errno != EEXIST ? -1 : 0;
+}
+
+int cd_fs_mkdirs(const char *dir)
+{
+	return cd_fs_mkdirs_mode(dir, 0700);
+}
+
+int cd_fs_write_all(int fd, const void *data, size_t n)
+{
+	const char *s = data;
+	while (n > 0) {
+		ssize_t w = write(fd, s, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		s += w;
+		n -= (size_t)w;
+	}
+	return 0;
 }
 
 int cd_fs_cache_dir(const char *sub, char **out, struct cd_err *err)

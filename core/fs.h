@@ -48,6 +48,11 @@ void cd_fs_list_free(struct cd_fs_list *l);
 
 /* Creates dir and any missing parents, mode 0700. 0, or -1 with errno. */
 int cd_fs_mkdirs(const char *dir);
+/* The same with another mode (the umask applies). */
+int cd_fs_mkdirs_mode(const char *dir, unsigned mode);
+/* Writes all n bytes to fd (retrying short writes and EINTR). 0, or -1
+ * with errno. */
+int cd_fs_write_all(int fd, const void *data, size_t n);
 /* cdhost's cache directory `sub` ($XDG_CACHE_HOME/cdhost/SUB, else
  * ~/.cache/cdhost/SUB), created if missing. *out is owned (cd_free). The
  * cache is safe to delete and never holds secrets (DESIGN "State on disk"). */

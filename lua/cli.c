@@ -15,6 +15,7 @@
 #include "../core/util.h"
 #include "../core/version.h"
 #include "health.h"
+#include "init_cmd.h"
 #include "lib_cmd.h"
 #include "run.h"
 
@@ -23,52 +24,52 @@
 static int cmd_recipe(struct cd_cli *cli);
 static int cmd_version(struct cd_cli *cli);
 static int cmd_help(struct cd_cli *cli);
-static int cmd_later(struct cd_cli *cli);
 
 static const struct command {
 	const char *name, *usage, *summary;
 	int (*run)(struct cd_cli *);
 	int takes_recipe;
-	const char *later; /* capability not in this build yet */
 } commands[] = {
 	{"run", "cdhost [flags] run RECIPE [--set k=v]...",
 	 "build, push, render, apply and wait: everything for real",
-	 cmd_recipe, 1, NULL},
+	 cmd_recipe, 1},
 	{"render", "cdhost [flags] render RECIPE   (same as --dry-run RECIPE)",
 	 "render-only preview: prints the manifests on stdout, writes nothing",
-	 cmd_recipe, 1, NULL},
+	 cmd_recipe, 1},
 	{"build", "cdhost [flags] build RECIPE [--file-output F]",
 	 "build and push the recipe's images only; write the artifacts file",
-	 cmd_recipe, 1, NULL},
+	 cmd_recipe, 1},
 	{"deploy", "cdhost [flags] deploy RECIPE -a F|-",
 	 "deploy pre-built artifacts (Skaffold's --build-artifacts); builds "
 	 "nothing",
-	 cmd_recipe, 1, NULL},
+	 cmd_recipe, 1},
 	{"diff", "cdhost [flags] diff RECIPE",
 	 "server-side dry-run diff against the live cluster (exit 1 = "
 	 "differences)",
-	 cmd_recipe, 1, NULL},
+	 cmd_recipe, 1},
 	{"delete", "cdhost [flags] delete RECIPE",
-	 "delete what the recipe's apply set owns", cmd_recipe, 1, NULL},
+	 "delete what the recipe's apply set owns", cmd_recipe, 1},
 	{"lib", "cdhost lib sync|update [NAME]|verify|list",
 	 "shared recipe libraries pinned by commit and content hash",
-	 cd_lib_cmd, 0, NULL},
+	 cd_lib_cmd, 0},
 	{"health",
 	 "cdhost health -f OBJ.yaml [--health-dir D] | cdhost health test "
 	 "[--builtin] DIR",
 	 "status of one object, or run Argo CD health_test.yaml files",
-	 cd_health_cmd, 0, NULL},
+	 cd_health_cmd, 0},
 	{"check", "cdhost [flags] check RECIPE",
 	 "load and sandbox-check a recipe: render mode, --offline, output "
 	 "discarded",
-	 cmd_recipe, 1, NULL},
-	{"init", "cdhost init", "scaffold a recipe and a cdhost.libs here",
-	 cmd_later, 0, "project scaffolding"},
+	 cmd_recipe, 1},
+	{"init", "cdhost init [DIR]",
+	 "scaffold a project here (or in DIR): deploy.lua, k8s/, cdhost.libs; "
+	 "never overwrites",
+	 cd_init_cmd, 0},
 	{"version", "cdhost version",
 	 "print the version of cdhost, Lua and the linked libraries",
-	 cmd_version, 0, NULL},
+	 cmd_version, 0},
 	{"help", "cdhost help [COMMAND]", "show help for cdhost or a command",
-	 cmd_help, 0, NULL},
+	 cmd_help, 0},
 };
 #define NCOMMANDS (sizeof commands / sizeof *commands)
 
@@ -342,10 +343,6 @@ static void print_help(FILE *out, const struct command *cmd)
 {
 	if (cmd) {
 		fprintf(out, "usage: %s\n\n%s.\n", cmd->usage, cmd->summary);
-		if (cmd->later)
-			fprintf(out, "\nNot available yet in cdhost %s: %s is "
-				     "on the roadmap (docs/roadmap.md).\n",
-				CDHOST_VERSION, cmd->later);
 		print_flags(out);
 		return;
 	}
@@ -355,9 +352,8 @@ static void print_help(FILE *out, const struct command *cmd)
 		     "Commands:\n",
 		CDHOST_VERSION);
 	for (size_t i = 0; i < NCOMMANDS; i++)
-		fprintf(out, "  %-8s %s%s\n", commands[i].name,
-			commands[i].summary,
-			commands[i].later ? " (not yet available)" : "");
+		fprintf(out, "  %-8s %s\n", commands[i].name,
+			commands[i].summary);
 	print_flags(out);
 	fputs("\nExit codes: 0 ok, 1 error, 2 usage, 3 rollout failed, 4 "
 	      "timeout, 5 sandbox limit.\nRun 'cdhost help COMMAND' for "
@@ -382,16 +378,6 @@ static int cmd_version(struct cd_cli *cli)
 		fputs(b.data, stdout);
 	cd_buf_free(&b);
 	return 0;
-}
-
-static int cmd_later(struct cd_cli *cli)
-{
-	const struct command *cmd = find_command(cli->command);
-	fprintf(stderr,
-		"cdhost: '%s' is not available yet in cdhost %s: %s is on the "
-		"roadmap (docs/roadmap.md). [usage]\n",
-		cmd->name, CDHOST_VERSION, cmd->later);
-	return 2;
 }
 
 /* ---- recipe commands ---- */

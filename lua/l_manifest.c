@@ -363,20 +363,6 @@ static int tmp_dir(char *dir, size_t n)
 	return 0;
 }
 
-static int write_all(int fd, const char *s, size_t n)
-{
-	while (n) {
-		ssize_t w = write(fd, s, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		s += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 /* Writes text to a fresh private file; pushes its box. */
 static struct tmpfile *values_file(lua_State *L, const char *op,
 				   const char *s, size_t n)
@@ -396,7 +382,7 @@ static struct tmpfile *values_file(lua_State *L, const char *op,
 			      "%s: %s", dir, strerror(e));
 	}
 	box->ptr = t;
-	int rc = write_all(fd, s, n);
+	int rc = cd_fs_write_all(fd, s, n);
 	if (close(fd) != 0 || rc != 0)
 		cd_lerr_raise(L, CD_E_IO, op, "cannot write %s", t->path);
 	return t;

@@ -16,5 +16,9 @@ extern const struct cd_embedded cd_stdlib[]; /* ends with a NULL module */
  * module is "<group>/<Kind>" ("<Kind>" for the core group), in sorted
  * order; ends with a NULL module. */
 extern const struct cd_embedded cd_health_builtin[];
+/* The files `cdhost init` writes, stdlib/scaffold/<path>; module is the
+ * path relative to the new project ("k8s/service.yaml"); ends with a NULL
+ * module. */
+extern const struct cd_embedded cd_scaffold[];
 
 #endif

@@ -3,6 +3,7 @@
 #   KEY=module (default): stdlib/cdhost/pipeline.lua -> "cdhost.pipeline"
 #   KEY=kind: stdlib/health/cert-manager.io/Certificate/health.lua
 #             -> "cert-manager.io/Certificate" (the built-in health checks)
+#   KEY=path: stdlib/scaffold/k8s/service.yaml -> "k8s/service.yaml"
 if(NOT KEY)
   set(KEY module)
 endif()
@@ -12,7 +13,9 @@ set(i 0)
 foreach(f ${FILES})
   file(RELATIVE_PATH rel ${ROOT} ${f})
   file(RELATIVE_PATH shown ${TOP} ${f})
-  if(KEY STREQUAL "kind")
+  if(KEY STREQUAL "path")
+    set(mod ${rel})
+  elseif(KEY STREQUAL "kind")
     string(REGEX REPLACE "/health\\.lua$" "" mod ${rel})
   else()
     string(REGEX REPLACE "\\.lua$" "" mod ${rel})

@@ -57,10 +57,6 @@ run "$CDHOST" deploy "$r"; expect_rc 0; expect_err "deploy of "
 t "diff and delete run the recipe in their mode (no kube.apply: nothing to do)"
 run "$CDHOST" diff "$r"; expect_rc 0; expect_err "diff of "
 run "$CDHOST" delete "$r"; expect_rc 0; expect_err "delete of "
-for c in init; do  # health: tests/cli/test_health.sh; lib: tests/e2e/git
-	# shellcheck disable=SC2086
-	run "$CDHOST" $c; expect_rc 2; expect_err "not available yet"
-done
 
 t "run: stdout stays empty, print goes to stderr"
 r=$(recipe hello.lua <<'EOF2'
