@@ -21,7 +21,30 @@
 /* ---- setup, errors ---- */
 
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
-static void lib_init(void) { git_libgit2_init(); }
+/* The CA bundle for HTTPS remotes: $CDHOST_GIT_CA, else git's own
+ * $GIT_SSL_CAINFO; NULL: libgit2's system store. */
+static const char *ca_var, *ca_file;
+static char ca_error[600];
+
+static void lib_init(void)
+{
+	static const char *const vars[] = {"CDHOST_GIT_CA", "GIT_SSL_CAINFO"};
+	git_libgit2_init();
+	for (int i = 0; i < 2 && !ca_file; i++) {
+		const char *v = getenv(vars[i]);
+		if (v && *v) {
+			ca_var = vars[i];
+			ca_file = v; /* environment strings live as long as we do */
+		}
+	}
+	if (ca_file &&
+	    git_libgit2_opts(GIT_OPT_SET_SSL_CERT_LOCATIONS, ca_file, NULL) != 0) {
+		const git_error *e = git_error_last();
+		snprintf(ca_error, sizeof ca_error,
+			 "%s=%s: cannot load the CA bundle (%s)", ca_var, ca_file,
+			 e && e->message ? e->message : "unknown error");
+	}
+}
 
 /* What the transport callbacks saw: decides the error code. */
 struct remote_state {
@@ -64,7 +87,15 @@ static int fail_git(struct cd_err *err, const char *op, int rc,
 	else if (rc == GIT_ENOTFOUND)
 		code = CD_E_NOT_FOUND;
 	else if (rc == GIT_ECERTIFICATE)
-		code = CD_E_UNAUTHORIZED;
+		return cd_err_set(err, CD_E_UNAUTHORIZED, op,
+				  "%s %s: the server's TLS certificate is not "
+				  "trusted: %s (%s%s%s%s%s)",
+				  what, url, m,
+				  ca_file ? "checked against " : "set CDHOST_GIT_CA "
+								 "to a PEM bundle "
+								 "holding its CA",
+				  ca_file ? ca_var : "", ca_file ? "=" : "",
+				  ca_file ? ca_file : "", ca_file ? " only" : "");
 	else if (e && (e->klass == GIT_ERROR_NET || e->klass == GIT_ERROR_SSH ||
 		       e->klass == GIT_ERROR_OS || e->klass == GIT_ERROR_HTTP))
 		code = CD_E_UNREACHABLE;
@@ -156,6 +187,8 @@ static int cache_open(struct cache *c, const char *url,
 	c->lockfd = -1;
 	c->rs.url = url;
 	c->rs.auth = auth;
+	if (ca_error[0])
+		return cd_err_set(err, CD_E_INVALID, "git", "%s", ca_error);
 	if (cache_dir(dir, sizeof dir, err) != 0)
 		return -1;
 	if (cd_digest_bytes(url, strlen(url), digest) != 0)
@@ -221,40 +254,74 @@ static int cache_fetch(struct cache *c, int tags, struct cd_err *err)
 
 /* ---- transport callbacks ---- */
 
-/* Reads `proto://user:pass@host/...` lines (git-credential-store) and
- * keeps the first whose scheme and host match url. */
+static int hex_digit(char c)
+{
+	return c >= '0' && c <= '9'   ? c - '0'
+	       : c >= 'a' && c <= 'f' ? c - 'a' + 10
+	       : c >= 'A' && c <= 'F' ? c - 'A' + 10
+				      : -1;
+}
+
+/* Decodes %XX in place: git's credential-store writes user, password and
+ * host percent-encoded (a port as "host%3a8443"). */
+static void pct_decode(char *s)
+{
+	char *o = s;
+	for (; *s; s++) {
+		int hi = s[0] == '%' ? hex_digit(s[1]) : -1;
+		int lo = hi >= 0 ? hex_digit(s[2]) : -1;
+		if (lo >= 0) {
+			*o++ = (char)(hi * 16 + lo);
+			s += 2;
+		} else {
+			*o++ = *s;
+		}
+	}
+	*o = '\0';
+}
+
+/* Keeps user and password from one `proto://user:pass@host[/path]` line
+ * if its scheme and host:port are those of rs->url. */
+static int credential_line(struct remote_state *rs, char *line)
+{
+	const char *s = strstr(rs->url, "://"), *host = s + 3;
+	const char *at = strchr(host, '@'), *sl = strchr(host, '/');
+	char *ls = strstr(line, "://"), *la, *colon;
+	if (at && (!sl || at < sl))
+		host = at + 1;
+	if (!ls || ls - line != s - rs->url ||
+	    strncmp(line, rs->url, (size_t)(ls - line)) != 0)
+		return 0;
+	ls[3 + strcspn(ls + 3, "/")] = '\0';
+	if (!(la = strrchr(ls + 3, '@')) || !(colon = strchr(ls + 3, ':')) ||
+	    colon > la)
+		return 0;
+	*la = *colon = '\0';
+	pct_decode(la + 1);
+	if (strlen(la + 1) != strcspn(host, "/") ||
+	    strncmp(la + 1, host, strlen(la + 1)) != 0)
+		return 0;
+	pct_decode(ls + 3);
+	pct_decode(colon + 1);
+	snprintf(rs->user, sizeof rs->user, "%s", ls + 3);
+	snprintf(rs->pass, sizeof rs->pass, "%s", colon + 1);
+	return 1;
+}
+
+/* Reads git-credential-store lines and keeps the first whose scheme and
+ * host match url. */
 static void credentials_from_file(struct remote_state *rs, const char *file)
 {
-	char line[2048], u[512];
-	const char *s = strstr(rs->url, "://");
-	if (!file || !s)
+	char line[2048];
+	if (!file || !strstr(rs->url, "://"))
 		return;
 	FILE *f = fopen(file, "re");
 	if (!f)
 		return;
-	const char *host = s + 3, *at = strchr(host, '@'), *sl = strchr(host, '/');
-	if (at && (!sl || at < sl))
-		host = at + 1;
-	size_t hlen = strcspn(host, "/");
 	while (fgets(line, sizeof line, f)) {
 		line[strcspn(line, "\r\n")] = '\0';
-		char *ls = strstr(line, "://");
-		if (!ls || (size_t)(ls - line) != (size_t)(s - rs->url) ||
-		    strncmp(line, rs->url, (size_t)(ls - line)) != 0)
-			continue;
-		char *la = strchr(ls + 3, '@');
-		if (!la || strncmp(la + 1, host, hlen) != 0 ||
-		    (la[1 + hlen] && la[1 + hlen] != '/'))
-			continue;
-		*la = '\0';
-		char *colon = strchr(ls + 3, ':');
-		if (!colon)
-			continue;
-		*colon = '\0';
-		snprintf(u, sizeof u, "%s", ls + 3);
-		snprintf(rs->user, sizeof rs->user, "%s", u);
-		snprintf(rs->pass, sizeof rs->pass, "%s", colon + 1);
-		break;
+		if (credential_line(rs, line))
+			break;
 	}
 	explicit_bzero(line, sizeof line);
 	fclose(f);

@@ -3,17 +3,20 @@
 loopback HTTP/1.1 server with Basic auth. Python standard library only; it
 never uses cdhost code.
 
-    git_http.py --root DIR --user U --password P --port-file F [--log F]
+    git_http.py --root DIR --user U --password P --port-file F
+                [--tls-cert PEM --tls-key PEM]
 
 Every request needs `Authorization: Basic base64(U:P)`, otherwise 401 with a
 `WWW-Authenticate: Basic` challenge. Chunked request bodies (libgit2 streams
 pushes that way) are decoded before they reach http-backend. The chosen port
-is written to --port-file once the socket listens.
+is written to --port-file once the socket listens. With --tls-cert and
+--tls-key it speaks HTTPS only (Python's ssl module).
 """
 import argparse
 import base64
 import http.server
 import os
+import ssl
 import subprocess
 import sys
 import urllib.parse
@@ -25,6 +28,8 @@ def main():
     ap.add_argument("--user", required=True)
     ap.add_argument("--password", required=True)
     ap.add_argument("--port-file", required=True)
+    ap.add_argument("--tls-cert")
+    ap.add_argument("--tls-key")
     args = ap.parse_args()
     want = "Basic " + base64.b64encode(
         f"{args.user}:{args.password}".encode()).decode()
@@ -105,6 +110,10 @@ def main():
         do_POST = handle_git
 
     srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    if args.tls_cert:
+        tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        tls.load_cert_chain(args.tls_cert, args.tls_key)
+        srv.socket = tls.wrap_socket(srv.socket, server_side=True)
     tmp = args.port_file + ".tmp"
     with open(tmp, "w") as f:
         f.write(str(srv.server_address[1]))
