@@ -142,6 +142,15 @@ run "$CDHOST" --dry-run render.lua; expect_rc 1; expect_err "[hash_mismatch]"
 rm "$P/.cdhost/libs/acme.deploy/passwd"
 run "$CDHOST" --dry-run render.lua; expect_rc 0
 
+t "a lock entry without its vendored library: hash_mismatch naming it; sync restores it"
+mv "$P/.cdhost/libs/acme.deploy" "$WORK/acme.deploy.moved"
+run "$CDHOST" --dry-run render.lua
+expect_rc 1; expect_err "library 'acme.deploy' is not vendored under .cdhost/libs/acme.deploy"; expect_err "[hash_mismatch]"
+run "$CDHOST" lib verify; expect_rc 1; expect_err "acme.deploy"
+run "$CDHOST" lib sync; expect_rc 0; expect_err "acme.deploy v1 ->"
+diff -r "$WORK/acme.deploy.moved" "$P/.cdhost/libs/acme.deploy" >/dev/null && ok || bad "restored tree differs"
+run "$CDHOST" --dry-run render.lua; expect_rc 0
+
 t "a missing lock entry: hash_mismatch naming the library"
 cp cdhost.lock "$WORK/lock.bak"
 python3 -c 'import json,sys; l=json.load(open("cdhost.lock")); del l["libs"]["acme.deploy"]; json.dump(l, open("cdhost.lock","w"))'
