@@ -11,6 +11,8 @@
 #include <unistd.h>
 
 #include "diff.h"
+#include "digest.h"
+#include "status.h"
 #include "manifest.h"
 #include "mem.h"
 #include "util.h"
@@ -49,6 +51,7 @@ struct run {
 	double lease_renewed;
 	json_t *parent, *results;
 	unsigned changes;
+	unsigned skipped; /* unchanged: no PATCH sent */
 };
 
 static const char *sget(const json_t *o, const char *key)
@@ -149,6 +152,79 @@ json_t *cd_kube_csa_upgrade_patch(const json_t *live, const char *manager)
 
 /* ---- diff cleaning ---- */
 
+/* ---- unchanged objects: no request at all ----
+ *
+ * Every applied object (but Secrets: no hash of their values anywhere)
+ * carries CD_APPLY_HASH, the sha256 of the body cdhost sent. When the live
+ * object carries the same hash and nobody wrote it after cdhost's own
+ * Apply (every other managedFields entry is older than ours; writes to the
+ * status subresource cannot touch what cdhost owns), applying it again
+ * would change nothing, so the PATCH is skipped. */
+#define CD_APPLY_HASH "cdhost.dev/apply-hash"
+
+static int hashable(const json_t *obj)
+{
+	return strcmp(sget(obj, "kind") ? sget(obj, "kind") : "", "Secret") != 0;
+}
+
+/* Sets CD_APPLY_HASH on obj to the hash of obj without it. */
+static void stamp(json_t *obj)
+{
+	json_t *md = json_object_get(obj, "metadata");
+	json_t *an = json_object_get(md, "annotations");
+	struct cd_sha256 h;
+	char hex[CD_DIGEST_MAX];
+	if (!json_is_object(md) || !hashable(obj))
+		return;
+	if (an)
+		json_object_del(an, CD_APPLY_HASH);
+	char *body = json_dumps(obj, JSON_COMPACT | JSON_SORT_KEYS);
+	if (!body || cd_sha256_init(&h) != 0) {
+		free(body);
+		return;
+	}
+	cd_sha256_update(&h, body, strlen(body));
+	cd_sha256_final(&h, hex);
+	free(body);
+	if (!json_is_object(an)) {
+		an = json_object();
+		json_object_set_new(md, "annotations", an);
+	}
+	json_object_set_new(an, CD_APPLY_HASH, json_string(hex));
+}
+
+/* 1 when applying obj over live would change nothing (see above). */
+static int unchanged(const json_t *live, const json_t *obj, const char *manager)
+{
+	const char *want = json_string_value(json_object_get(
+		json_object_get(json_object_get(obj, "metadata"), "annotations"),
+		CD_APPLY_HASH));
+	const char *have = json_string_value(json_object_get(
+		json_object_get(json_object_get(live, "metadata"), "annotations"),
+		CD_APPLY_HASH));
+	const json_t *mf = json_object_get(json_object_get(live, "metadata"),
+					   "managedFields"), *e;
+	double ours = -1;
+	size_t i;
+	if (!want || !have || strcmp(want, have) != 0 || !json_is_array(mf))
+		return 0;
+	json_array_foreach(mf, i, e) {
+		if (is_entry(e, manager, "Apply"))
+			ours = cd_status_parse_time(sget(e, "time"));
+	}
+	if (ours < 0)
+		return 0;
+	json_array_foreach(mf, i, e) {
+		const char *sub = sget(e, "subresource");
+		if (is_entry(e, manager, "Apply") || (sub && !strcmp(sub, "status")))
+			continue; /* ours, or a controller's status */
+		double t = cd_status_parse_time(sget(e, "time"));
+		if (t < 0 || t >= ours)
+			return 0; /* written after (or with) our apply */
+	}
+	return 1;
+}
+
 json_t *cd_kube_diff_clean(const json_t *obj, int show_secrets)
 {
 	static const char *const drop[] = {
@@ -159,6 +235,10 @@ json_t *cd_kube_diff_clean(const json_t *obj, int show_secrets)
 	for (int i = 0; drop[i]; i++)
 		json_object_del(md, drop[i]);
 	json_object_del(c, "status");
+	json_t *an = json_object_get(md, "annotations");
+	json_object_del(an, CD_APPLY_HASH);
+	if (json_is_object(an) && json_object_size(an) == 0)
+		json_object_del(md, "annotations");
 	const char *kind = sget(c, "kind");
 	if (!show_secrets && kind && !strcmp(kind, "Secret")) {
 		const char *f[] = {"data", "stringData"};
@@ -448,6 +528,15 @@ static int patch_all(struct run *r, struct item *g, size_t n, int upgrade,
 					: NULL;
 		if (upgrade && !patch)
 			continue;
+		if (!upgrade) {
+			stamp(g[i].obj);
+			if (r->o->op == CD_KUBE_APPLY && g[i].live &&
+			    unchanged(g[i].live, g[i].obj, r->manager)) {
+				g[i].after = json_incref(g[i].live);
+				r->skipped++;
+				continue;
+			}
+		}
 		bodies[i] = json_dumps(upgrade ? patch : g[i].obj, JSON_COMPACT);
 		json_decref(patch);
 		snprintf(paths[i], sizeof paths[i], "%s?fieldManager=%s%s%s", g[i].path,
