@@ -5,15 +5,34 @@
 # (checked with the git CLI), and tampering is caught.
 CDHOST=$1
 . "$CDHOST_SRC/tests/cli/lib.sh"
+expect_eq() { [ "$1" = "$2" ] && ok || bad "got '$1', expected '$2'"; }
 R=$CDHOST_SRC/recipes
+# prod.lua renders a Helm chart and a kustomize overlay: helm and kubectl
+# from the testenv cache (tests/e2e/env/testenv tools)
+if ! bash "$CDHOST_SRC/tests/e2e/env/testenv" tools >"$WORK/.tools" 2>&1; then
+	echo "FAIL: testenv tools: $(tail -3 "$WORK/.tools")" >&2; exit 1
+fi
+paths=$(bash "$CDHOST_SRC/tests/e2e/env/testenv" paths)
+export PATH="$(dirname "$(sed -n 's/^helm=\([^ ]*\).*/\1/p' <<<"$paths")"):$(dirname "$(sed -n 's/^kubectl=\([^ ]*\).*/\1/p' <<<"$paths")"):$PATH"
 
-t "prod.lua renders through the team library"
+t "prod.lua renders through the pipeline, the team library, Helm and kustomize"
 run "$CDHOST" --dry-run "$R/prod.lua"
 expect_rc 0; expect_out "kind: Deployment"; expect_out "kind: Service"
-expect_out "name: shop-web"; expect_out "image: registry.example.com/shop/web:1.4.2"
-expect_out "replicas: 3"; expect_err "from team library 1.0.0"
-first=$OUT
+expect_out "name: shop-web"; expect_out "name: cart"; expect_out "name: worker"
+expect_out "replicas: 3"; expect_out "replicas: 4"    # the overlay's patch
+expect_err "(team library 1.0.0)"
+expect_err "would build registry.example.com/shop/api:"
+expect_err "with buildah (render mode)"
+# every image is a built artifact's, pinned to its input-digest tag
+expect_eq "$(grep -cE "image: registry.example.com/shop/(storefront|api):[0-9a-f]{64}$" <<<"$OUT")" 3
+expect_eq "$(grep -c "image:" <<<"$OUT")" 3
+expect_out "app.kubernetes.io/part-of: shop"
+t "prod.lua --set image= keeps the given storefront image"
+run "$CDHOST" --dry-run "$R/prod.lua" --set image=registry.example.com/shop/web:1.4.2
+expect_rc 0; expect_out "image: registry.example.com/shop/web:1.4.2"
 t "prod.lua: same bytes without network"
+run "$CDHOST" --dry-run "$R/prod.lua"
+first=$OUT
 run unshare -n "$CDHOST" --offline --dry-run "$R/prod.lua"
 expect_rc 0; [ "$OUT" = "$first" ] && ok || bad "output differs offline"
 
