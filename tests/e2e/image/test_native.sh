@@ -29,7 +29,8 @@ img() {   # DIR ARGS... : cdhost run DIR/build.lua --set ARGS
 	RC=$?
 	RESULT=$(sed -n 's/^.*RESULT //p' "$WORK/.err" | tail -n1)
 }
-writes() { grep -cE '"(PUT|PATCH|POST) ' "$LOG"; }
+# this test's repositories only: other tests write to the same registry
+writes() { grep -cE '"(PUT|PATCH|POST) /v2/'"$NS"'/' "$LOG"; }
 
 P1=$WORK/p1
 mkproject "$P1"
