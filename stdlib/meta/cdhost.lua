@@ -433,8 +433,12 @@ cdhost.tag = {}
 
 ---@class cdhost.image.spec
 ---@field name string          repository; --default-repo rewrites it as Skaffold does
----@field builder? "native"    only the native builder so far
----@field base string          an image reference or "scratch"
+---@field builder? "native"|"buildah"|"podman"|"docker"|"kaniko"|"auto"  default "native"; the others build a Dockerfile (docs/images.md)
+---@field base? string         native: an image reference or "scratch" (required)
+---@field context? string      external builders: the build context under the project root (default ".")
+---@field dockerfile? string   external builders: relative to the context (default "Dockerfile")
+---@field target? string       external builders: multi-stage target
+---@field build_args? table<string, string>  external builders: --build-arg
 ---@field layers? cdhost.image.layer[]
 ---@field entrypoint? string|string[]  (clears the base's cmd unless cmd is given)
 ---@field cmd? string|string[]
