@@ -21,7 +21,7 @@ PKGS = build-essential cmake pkg-config ca-certificates python3 \
 # lock: git and sshd for the git suite, jq for the image suite, then the registry suite's and the
 # test environment's own lists (registry, etcd, Go for the Kubernetes build,
 # skopeo, node for kubectl/helm, ...).
-E2E_PKGS = git openssh-server openssh-client jq tmux
+E2E_PKGS = git openssh-server openssh-client jq tmux zsh
 # `make fuzz` also needs clang and libFuzzer's runtime.
 FUZZ_PKGS = clang-14 libclang-rt-14-dev
 

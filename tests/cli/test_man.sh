@@ -70,6 +70,17 @@ COMP_WORDS=(cdhost lib u) COMP_CWORD=2; _cdhost
 COMP_WORDS=(cdhost --set a=b run deploy.lua --of) COMP_CWORD=5; _cdhost
 [ "${COMPREPLY[*]}" = "--offline" ] && ok || bad "--of -> '${COMPREPLY[*]}'"
 
+t "the zsh completion knows every command and flag and loads in zsh"
+ZC=$CDHOST_SRC/docs/completion/_cdhost
+for c in $COMMANDS; do grep -q "^		'$c:" "$ZC" && ok || bad "zsh completion: no command $c"; done
+for f in $FLAGS; do grep -qE "(^|[{,'* ])$f([],}\[]|')" "$ZC" && ok || bad "zsh completion: no flag $f"; done
+command -v zsh >/dev/null || { echo "FAIL: zsh is needed (make deps)" >&2; exit 1; }
+run zsh -n "$ZC"
+expect_rc 0
+run zsh -fc "fpath=('$CDHOST_SRC/docs/completion' \$fpath); autoload -Uz compinit && compinit -u -d '$WORK/zcompdump' && print -r -- \${_comps[cdhost]}"
+expect_rc 0
+expect_out "_cdhost"
+
 t "cmake --install puts the man page and the completion in place"
 command -v cmake >/dev/null || { echo "FAIL: cmake is needed" >&2; exit 1; }
 run cmake --install "$(dirname "$CDHOST")" --prefix "$WORK/inst"
@@ -78,5 +89,7 @@ expect_rc 0
 cmp -s "$MAN" "$WORK/inst/share/man/man1/cdhost.1" && ok || bad "no share/man/man1/cdhost.1"
 cmp -s "$COMP" "$WORK/inst/share/bash-completion/completions/cdhost" && ok ||
 	bad "no share/bash-completion/completions/cdhost"
+cmp -s "$CDHOST_SRC/docs/completion/_cdhost" "$WORK/inst/share/zsh/site-functions/_cdhost" && ok ||
+	bad "no share/zsh/site-functions/_cdhost"
 
 finish

@@ -36,6 +36,12 @@ first=$OUT
 run unshare -n "$CDHOST" --offline --dry-run "$R/prod.lua"
 expect_rc 0; [ "$OUT" = "$first" ] && ok || bad "output differs offline"
 
+t "helm.lua: the chart with the built image, replicas from --set"
+run "$CDHOST" --dry-run "$R/helm.lua" --set replicas=3
+expect_rc 0; expect_out "name: cart"; expect_out "replicas: 3"
+expect_eq "$(grep -cE "image: registry.example.com/shop/api:[0-9a-f]{64}$" <<<"$OUT")" 1
+expect_out "app.kubernetes.io/managed-by: cdhost"; expect_err "helm: release cart, 2 objects"
+
 t "gitops.lua: plan of the commit on stderr, Application on stdout"
 run "$CDHOST" --dry-run "$R/gitops.lua"
 expect_rc 0; expect_err "plan: commit 2 file(s) to https://git.example.com/shop/deploy.git branch env/prod"
