@@ -94,6 +94,8 @@ int cd_jstream_feed(struct cd_jstream *s, const char *p, size_t n,
 			n -= take;
 			continue;
 		}
+		if ((size_t)end > max) /* take allows one byte over the cap */
+			return fail(s, err, "an object over the size cap");
 		/* One object: bytes after it go back to the input. */
 		size_t used = take - (s->frame.len - (size_t)end);
 		json_error_t je;

@@ -104,6 +104,28 @@ static void stream_malformed(void)
 	T_EQ_INT(cd_jstream_feed(&js, big, sizeof big, collect, &s, &e), -1);
 	T_CHECK(strstr(e.msg, "size cap") != NULL);
 	cd_jstream_free(&js);
+	/* at the cap exactly: taken; one byte over: refused, in one chunk or
+	 * byte by byte (found by fuzz_jsonstream: 65 bytes were taken) */
+	char at[65] = "{\"a\":\"", over[66] = "{\"a\":\"";
+	memset(at + 6, 'x', 56);
+	memcpy(at + 62, "\"}", 3);
+	memset(over + 6, 'x', 57);
+	memcpy(over + 63, "\"}", 3);
+	for (int bytewise = 0; bytewise < 2; bytewise++) {
+		struct seen s2 = {{0}, 0, 0};
+		int rc = 0;
+		cd_jstream_init(&js);
+		js.max_frame = 64;
+		T_EQ_INT(cd_jstream_feed(&js, at, 64, collect, &s2, &e), 0);
+		T_EQ_INT(s2.n, 1);
+		for (size_t i = 0; i < 65 && rc == 0; i += bytewise ? 1 : 65)
+			rc = cd_jstream_feed(&js, over + i, bytewise ? 1 : 65,
+					     collect, &s2, &e);
+		T_EQ_INT(rc, -1);
+		T_EQ_INT(s2.n, 1);
+		T_CHECK(strstr(e.msg, "size cap") != NULL);
+		cd_jstream_free(&js);
+	}
 }
 
 /* A recorded `GET .../pods/P/log?container=C&tailLines=N` body: plain
