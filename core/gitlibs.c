@@ -71,7 +71,28 @@ const struct cd_lib *cd_libs_find(const struct cd_libs *l, const char *name)
 	return NULL;
 }
 
+int cd_libs_name_valid(const char *s)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n > 200 || s[0] == '.' || s[n - 1] == '.' ||
+	    strstr(s, ".."))
+		return 0;
+	for (; *s; s++)
+		if (!(*s >= 'a' && *s <= 'z') && !(*s >= 'A' && *s <= 'Z') &&
+		    !(*s >= '0' && *s <= '9') && !strchr("_.-", *s))
+			return 0;
+	return 1;
+}
+
 /* ---- the lock ---- */
+
+static int hex64(const char *s)
+{
+	size_t n = 0;
+	while (s[n] && strchr("0123456789abcdef", s[n]))
+		n++;
+	return n == 64 && s[n] == '\0';
+}
 
 static const char *jstr(json_t *o, const char *k)
 {
@@ -107,11 +128,11 @@ int cd_libs_lock_read(const char *root, struct cd_libs *out,
 				   (char *)jstr(e, "ref"), (char *)jstr(e, "path"),
 				   (char *)jstr(e, "commit"),
 				   (char *)jstr(e, "sha256")};
-		if (!l.git || !l.ref || !l.commit || !l.sha256 ||
-		    strlen(l.sha256) != 64) {
+		if (!cd_libs_name_valid(name) || !l.git || !l.ref ||
+		    !l.commit || !l.sha256 || !hex64(l.sha256)) {
 			cd_err_set(err, CD_E_INVALID, "lib",
-				   "%s: entry '%s' needs git, ref, commit and a "
-				   "64-hex sha256",
+				   "%s: entry '%s' needs a valid library name, "
+				   "git, ref, commit and a 64-hex sha256",
 				   CD_LIBS_LOCK, name);
 			json_decref(j);
 			cd_libs_free(out);

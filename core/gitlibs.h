@@ -29,12 +29,19 @@ struct cd_libs {
 	size_t n;
 };
 
+/* 1 when s is a library name (a dotted module prefix: letters, digits,
+ * '_', '-', '.'; no leading, trailing or double '.'; 1 to 200 bytes), so
+ * CD_LIBS_DIR/<name> stays inside CD_LIBS_DIR. */
+int cd_libs_name_valid(const char *s);
+
 void cd_libs_free(struct cd_libs *l);
 /* Appends a copy of the strings (NULL fields stay NULL). */
 int cd_libs_add(struct cd_libs *l, const struct cd_lib *lib);
 const struct cd_lib *cd_libs_find(const struct cd_libs *l, const char *name);
 
-/* Reads root/cdhost.lock; a missing file is an empty lock. */
+/* Reads root/cdhost.lock; a missing file is an empty lock. CD_E_INVALID
+ * for a malformed file, an invalid library name or an entry without git,
+ * ref, commit and a 64-hex-digit sha256. */
 int cd_libs_lock_read(const char *root, struct cd_libs *out,
 		      struct cd_err *err);
 /* Writes root/cdhost.lock atomically (temp file + rename), sorted by name. */

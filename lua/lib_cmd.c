@@ -21,18 +21,6 @@
 
 #define LIBS_FILE "cdhost.libs"
 
-static int valid_name(const char *s)
-{
-	size_t n = strlen(s);
-	if (n == 0 || n > 200 || s[0] == '.' || s[n - 1] == '.' || strstr(s, ".."))
-		return 0;
-	for (; *s; s++)
-		if (!(*s >= 'a' && *s <= 'z') && !(*s >= 'A' && *s <= 'Z') &&
-		    !(*s >= '0' && *s <= '9') && !strchr("_.-", *s))
-			return 0;
-	return 1;
-}
-
 /* Copies field k of the entry at idx (a string, or nil if optional). */
 static void copy_field(lua_State *L, int idx, int out, const char *name,
 		       const char *k, int required)
@@ -55,7 +43,7 @@ static void copy_field(lua_State *L, int idx, int out, const char *name,
 static void check_entry(lua_State *L, const char *name, int idx, int out)
 {
 	static const char *const known[] = {"git", "ref", "path", NULL};
-	if (!valid_name(name))
+	if (!cd_libs_name_valid(name))
 		cd_lerr_raise(L, CD_E_INVALID, "lib",
 			      "%s: '%s' is not a valid library name (dotted "
 			      "module prefix: letters, digits, '_', '-', '.')",

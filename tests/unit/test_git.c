@@ -120,6 +120,26 @@ static void lock_file(void)
 	put("cdhost.lock", "{\"version\":1,\"libs\":{\"x\":{\"git\":\"u\"}}}", 0644);
 	T_CHECK(cd_libs_lock_read(tmp, &r, &e) != 0);
 	T_CHECK(strstr(e.msg, "'x'") != NULL);
+	/* a name that leaves .cdhost/libs (`lib sync` removes the directory of
+	 * every lock entry cdhost.libs no longer declares), a sha256 that is
+	 * not hex: refused (found by fuzz_libs_lock) */
+	static const char *const names[] = {"../../victim", "x"};
+	static const char *const sha[] = {
+		"4c91e024c4258aeec804b23e41f6ee0aa69ff588927bbac8fb2d104dc6b3c465",
+		"4c91e024c4258aeec804b23e41f6ee0aa69ff588927bbac8fb2d104dc6b3c46z"};
+	char text[300];
+	for (size_t i = 0; i < 2; i++) {
+		snprintf(text, sizeof text,
+			 "{\"version\":1,\"libs\":{\"%s\":{\"git\":\"u\","
+			 "\"ref\":\"m\",\"commit\":\"c\",\"sha256\":\"%s\"}}}",
+			 names[i], sha[i]);
+		put("cdhost.lock", text, 0644);
+		T_CHECK(cd_libs_lock_read(tmp, &r, &e) != 0);
+		T_EQ_INT(e.code, CD_E_INVALID);
+		T_EQ_INT(r.n, 0);
+	}
+	T_CHECK(!cd_libs_name_valid("../x") && !cd_libs_name_valid("a/b") &&
+		!cd_libs_name_valid(".a") && cd_libs_name_valid("acme.deploy"));
 }
 
 /* The file list at `path` on the branch of a bare repository. */
