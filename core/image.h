@@ -113,12 +113,32 @@ int cd_image_config_json(const char *base, size_t base_len,
 			 char **out, size_t *len, struct cd_err *err);
 
 /* The manifest: base manifest's layers (NULL for scratch) + ours; the
- * family (OCI or Docker media types) follows base_media_type. */
+ * family (OCI or Docker media types) follows base_media_type. CD_E_INVALID
+ * when a base layer is not a descriptor (a valid digest, a size >= 0). */
 int cd_image_manifest_json(const char *base, size_t base_len,
 			   const char *base_media_type, const char *config_digest,
 			   size_t config_size, struct cd_layer *const *layers,
 			   size_t nlayers, const char *input_digest, char **out,
 			   size_t *len, char *media_type, struct cd_err *err);
+
+/* One child of an index picked for a platform. */
+struct cd_image_platform {
+	char os[32], arch[32], variant[32];
+	char digest[CD_DIGEST_MAX];
+};
+
+/* The children of an index (JSON text) for the platforms asked
+ * ("os/arch" matches any variant, "os/arch/variant" that one; none asked:
+ * every child whose os is not "unknown"), in the index's order, at most
+ * max. `what` names the index in messages. CD_E_INVALID when the text is
+ * not an object with a "manifests" list or a picked child has no valid
+ * digest or a platform field of 32 bytes or more; CD_E_NOT_FOUND, naming
+ * the platforms the index has, when nothing matches or the number picked
+ * differs from the number asked. */
+int cd_image_index_pick(const char *data, size_t len, const char *what,
+			const char *const *platforms, size_t nplatforms,
+			struct cd_image_platform *out, size_t max, size_t *n,
+			struct cd_err *err);
 
 struct cd_image_child {
 	char digest[CD_DIGEST_MAX];

@@ -181,6 +181,24 @@ static json_t *desc(const char *mt, const char *digest, int64_t size)
 			 "size", (json_int_t)size);
 }
 
+/* 1 when every base layer is a descriptor: a valid digest, a size >= 0. */
+static int layers_ok(const json_t *ls)
+{
+	size_t i;
+	json_t *d;
+	if (!json_is_array(ls))
+		return 0;
+	json_array_foreach(ls, i, d)
+	{
+		const char *dg = json_string_value(json_object_get(d, "digest"));
+		json_t *size = json_object_get(d, "size");
+		if (!dg || !cd_digest_valid(dg) || !json_is_integer(size) ||
+		    json_integer_value(size) < 0)
+			return 0;
+	}
+	return 1;
+}
+
 int cd_image_manifest_json(const char *base, size_t base_len,
 			   const char *base_media_type, const char *config_digest,
 			   size_t config_size, struct cd_layer *const *layers,
@@ -194,9 +212,9 @@ int cd_image_manifest_json(const char *base, size_t base_len,
 	json_t *bm = base ? json_loadb(base, base_len, 0, &je) : NULL;
 	json_t *m = json_object(), *ls = json_array();
 	int rc = -1;
-	if (base && !json_is_array(json_object_get(bm, "layers"))) {
+	if (base && !layers_ok(json_object_get(bm, "layers"))) {
 		cd_err_set(err, CD_E_INVALID, OP, "the base manifest has no "
-			   "layers list");
+			   "list of layer descriptors");
 		goto done;
 	}
 	json_object_set_new(m, "schemaVersion", json_integer(2));
@@ -255,6 +273,110 @@ int cd_image_index_json(const char *media_type, const struct cd_image_child *c,
 		return nomem(err);
 	*len = strlen(*out);
 	return 0;
+}
+
+/* ---- picking the children of a base index ---- */
+
+static const char *jstr(const json_t *o, const char *k)
+{
+	const char *s = json_string_value(json_object_get(o, k));
+	return s ? s : "";
+}
+
+/* 1 when want ("os/arch[/variant]") names the platform. */
+static int plat_match(const char *want, const char *os, const char *arch,
+		      const char *variant)
+{
+	size_t lo = strlen(os), la = strlen(arch);
+	if (strncmp(want, os, lo) != 0 || want[lo] != '/')
+		return 0;
+	want += lo + 1;
+	if (strncmp(want, arch, la) != 0)
+		return 0;
+	want += la;
+	if (*want == '\0')
+		return 1;
+	return *want == '/' && *variant && strcmp(want + 1, variant) == 0;
+}
+
+static int plat_wanted(const char *const *platforms, size_t np,
+		       const char *os, const char *arch, const char *variant)
+{
+	if (np == 0)
+		return strcmp(os, "unknown") != 0;
+	for (size_t i = 0; i < np; i++)
+		if (plat_match(platforms[i], os, arch, variant))
+			return 1;
+	return 0;
+}
+
+/* Copies one picked child into p; 0, or -1 when it does not fit or has no
+ * valid digest. */
+static int plat_fill(struct cd_image_platform *p, const json_t *d,
+		     const char *os, const char *arch, const char *variant)
+{
+	const char *dg = jstr(d, "digest");
+	if (!cd_digest_valid(dg) || strlen(os) >= sizeof p->os ||
+	    strlen(arch) >= sizeof p->arch ||
+	    strlen(variant) >= sizeof p->variant)
+		return -1;
+	snprintf(p->os, sizeof p->os, "%s", os);
+	snprintf(p->arch, sizeof p->arch, "%s", arch);
+	snprintf(p->variant, sizeof p->variant, "%s", variant);
+	snprintf(p->digest, sizeof p->digest, "%s", dg);
+	return 0;
+}
+
+int cd_image_index_pick(const char *data, size_t len, const char *what,
+			const char *const *platforms, size_t nplatforms,
+			struct cd_image_platform *out, size_t max, size_t *n,
+			struct cd_err *err)
+{
+	json_error_t je;
+	json_t *root = json_loadb(data, len, 0, &je), *d;
+	json_t *ms = json_object_get(root, "manifests");
+	char have[512] = "";
+	size_t i;
+	int rc = -1;
+	*n = 0;
+	if (!json_is_array(ms)) {
+		cd_err_set(err, CD_E_INVALID, OP,
+			   "base %s: an index without a manifests list", what);
+		goto done;
+	}
+	json_array_foreach(ms, i, d)
+	{
+		json_t *p = json_object_get(d, "platform");
+		const char *os = jstr(p, "os"), *arch = jstr(p, "architecture"),
+			   *var = jstr(p, "variant");
+		size_t hl = strlen(have);
+		snprintf(have + hl, sizeof have - hl, "%s%s/%s%s%s",
+			 hl ? ", " : "", os, arch, *var ? "/" : "", var);
+		if (!plat_wanted(platforms, nplatforms, os, arch, var) ||
+		    *n == max)
+			continue;
+		if (plat_fill(&out[*n], d, os, arch, var) != 0) {
+			cd_err_set(err, CD_E_INVALID, OP,
+				   "base %s: manifests[%zu] has no valid digest "
+				   "or an over-long platform",
+				   what, i);
+			goto done;
+		}
+		(*n)++;
+	}
+	if (*n == 0 || (nplatforms && *n != nplatforms)) {
+		cd_err_set(err, CD_E_NOT_FOUND, OP,
+			   "base %s has no image for the platforms asked "
+			   "(it has %s)",
+			   what, have);
+		goto done;
+	}
+	rc = 0;
+done:
+	if (rc != 0)
+		*n = 0;
+	json_decref(root);
+	return rc;
 }
 
 /* ---- input digest ---- */

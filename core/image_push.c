@@ -46,67 +46,30 @@ static const char *jstr(json_t *o, const char *k)
 	return s ? s : "";
 }
 
-static int wanted(const struct cd_image_spec *s, const char *os,
-		  const char *arch, const char *variant)
-{
-	char p[100];
-	if (s->nplatforms == 0)
-		return strcmp(os, "unknown") != 0;
-	for (size_t i = 0; i < s->nplatforms; i++) {
-		snprintf(p, sizeof p, "%s/%s%s%s", os, arch, *variant ? "/" : "",
-			 variant);
-		char q[100];
-		snprintf(q, sizeof q, "%s/%s", os, arch);
-		if (strcmp(s->platforms[i], p) == 0 ||
-		    strcmp(s->platforms[i], q) == 0)
-			return 1;
-	}
-	return 0;
-}
-
 /* Children of a base index: the wanted platforms, in the index's order. */
 static int pick_children(struct cd_registry *r, const struct cd_ref *bref,
 			 const struct cd_manifest *ix, const struct cd_image_spec *s,
 			 struct child *c, size_t *n, struct cd_err *err)
 {
-	json_error_t je;
-	json_t *root = json_loadb(ix->data, ix->len, 0, &je), *d;
-	size_t i;
-	char have[512] = "";
-	int rc = -1;
+	struct cd_image_platform p[MAXPLAT];
+	size_t np = 0;
 	*n = 0;
-	json_array_foreach(json_object_get(root, "manifests"), i, d)
-	{
-		json_t *p = json_object_get(d, "platform");
-		const char *os = jstr(p, "os"), *arch = jstr(p, "architecture"),
-			   *var = jstr(p, "variant");
-		size_t hl = strlen(have);
-		snprintf(have + hl, sizeof have - hl, "%s%s/%s%s%s", hl ? ", " : "",
-			 os, arch, *var ? "/" : "", var);
-		if (!wanted(s, os, arch, var) || *n == MAXPLAT)
-			continue;
+	if (cd_image_index_pick(ix->data, ix->len, s->base, s->platforms,
+				s->nplatforms, p, MAXPLAT, &np, err) != 0)
+		return -1;
+	for (size_t i = 0; i < np; i++) {
 		struct cd_ref cref = *bref;
 		cref.tag[0] = '\0';
-		snprintf(cref.digest, sizeof cref.digest, "%s", jstr(d, "digest"));
-		memset(&c[*n], 0, sizeof c[*n]);
-		snprintf(c[*n].os, sizeof c[*n].os, "%s", os);
-		snprintf(c[*n].arch, sizeof c[*n].arch, "%s", arch);
-		snprintf(c[*n].variant, sizeof c[*n].variant, "%s", var);
-		if (cd_registry_manifest_get(r, &cref, &c[*n].m, err) != 0)
-			goto done;
+		snprintf(cref.digest, sizeof cref.digest, "%s", p[i].digest);
+		memset(&c[i], 0, sizeof c[i]);
+		snprintf(c[i].os, sizeof c[i].os, "%s", p[i].os);
+		snprintf(c[i].arch, sizeof c[i].arch, "%s", p[i].arch);
+		snprintf(c[i].variant, sizeof c[i].variant, "%s", p[i].variant);
+		if (cd_registry_manifest_get(r, &cref, &c[i].m, err) != 0)
+			return -1;
 		(*n)++;
 	}
-	if (*n == 0 || (s->nplatforms && *n != s->nplatforms)) {
-		cd_err_set(err, CD_E_NOT_FOUND, OP,
-			   "base %s has no image for the platforms asked "
-			   "(it has %s)",
-			   s->base, have);
-		goto done;
-	}
-	rc = 0;
-done:
-	json_decref(root);
-	return rc;
+	return 0;
 }
 
 static int base_config(struct cd_registry *r, const struct cd_ref *bref,
