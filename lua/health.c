@@ -575,9 +575,8 @@ static int load_protected(lua_State *L)
 	return 0;
 }
 
-/* Parses YAML text into a new array of documents (*out). */
-static int load_yaml(lua_State *L, const char *name, const char *src,
-		     size_t len, json_t **out, struct cd_err *err)
+int cd_health_load_yaml(lua_State *L, const char *name, const char *src,
+		       size_t len, json_t **out, struct cd_err *err)
 {
 	struct docs d = {name, src, len, json_array(), {0}, 0};
 	lua_pushcfunction(L, load_protected);
@@ -675,7 +674,7 @@ static int health_file(struct cd_cli *cli, lua_State *L)
 		err.code = CD_E_USAGE;
 		return fail(&err);
 	}
-	rc = load_yaml(L, cli->health_file, src, len, &docs, &err);
+	rc = cd_health_load_yaml(L, cli->health_file, src, len, &docs, &err);
 	cd_free(src);
 	if (rc != 0)
 		return fail(&err);
@@ -798,7 +797,7 @@ static void run_case(struct cd_cli *cli, lua_State *L, const char *root,
 	if (!input) {
 		snprintf(why, sizeof why, "the case has no inputPath");
 	} else if (cd_fs_read(root, rel, 0, &src, &len, &err) != 0 ||
-		   load_yaml(L, rel, src, len, &docs, &err) != 0) {
+		   cd_health_load_yaml(L, rel, src, len, &docs, &err) != 0) {
 		snprintf(why, sizeof why, "%s", err.msg);
 	} else if (!json_is_object(json_array_get(docs, 0))) {
 		snprintf(why, sizeof why, "no object in %s", rel);
@@ -849,9 +848,10 @@ static int health_test(struct cd_cli *cli, lua_State *L, const char *dir)
 		const json_t *tc;
 		size_t k;
 		snprintf(testdir, sizeof testdir, "%s", l.paths[i]);
-		*strrchr(testdir, '/') = '\0';
+		char *slash = strrchr(testdir, '/');
+		*(slash ? slash : testdir) = '\0'; /* DIR's own file: "" */
 		if (cd_fs_read(root, l.paths[i], 0, &src, &len, &err) != 0 ||
-		    load_yaml(L, l.paths[i], src, len, &docs, &err) != 0) {
+		    cd_health_load_yaml(L, l.paths[i], src, len, &docs, &err) != 0) {
 			printf("FAIL %s: %s\n", l.paths[i], err.msg);
 			t.failed++;
 		}

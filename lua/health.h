@@ -25,6 +25,7 @@
 
 struct cd_cli;
 struct cd_embedded;
+struct lua_State;
 
 #define CD_HEALTH_MAX_INSTRUCTIONS 50000000ULL
 #define CD_HEALTH_MAX_MEMORY ((unsigned long long)128 << 20)
@@ -73,6 +74,14 @@ int cd_health_run(const char *script, const json_t *obj, struct cd_ctx *ctx,
  * mapped to Argo's words. */
 int cd_health_eval(const json_t *obj, const char *dir, struct cd_ctx *ctx,
 		   struct cd_health_result *out, struct cd_err *err);
+
+/* The YAML documents of src (name: its path, for messages) as a new JSON
+ * array (*out), decoded in L (cd_value_init is called once per state).
+ * Returns 0, or a negative status with err naming name (out of memory
+ * included). Reads health_test.yaml and test inputs. */
+int cd_health_load_yaml(struct lua_State *L, const char *name,
+			const char *src, size_t len, json_t **out,
+			struct cd_err *err);
 
 /* `cdhost health -f OBJ.yaml` and `cdhost health test DIR`; returns the
  * process exit code (docs/health.md). */

@@ -39,6 +39,13 @@ expect_rc 3; expect_out '"status":"Degraded","message":"Bucket failed","script":
 run "$CDHOST" health -f "$HD/batch/CronJob/testdata/succeeded.yaml" --health-dir "$HD"
 expect_rc 0; [ "$OUT" = "Healthy: the last job took 90s" ] && ok || bad "exact line"
 
+t "health test DIR whose own directory holds health_test.yaml (crashed: no '/' in its path)"
+mkdir -p "$WORK/flat"
+cp "$HD/ConfigMap/health.lua" "$HD/ConfigMap/testdata/ok.yaml" "$WORK/flat/"
+printf 'tests:\n- healthStatus:\n    status: Healthy\n  inputPath: ok.yaml\n' >"$WORK/flat/health_test.yaml"
+run "$CDHOST" health test "$WORK/flat"
+expect_rc 0; expect_out "ok   ok.yaml: Healthy"; expect_out "1 passed, 0 failed"
+
 SH=$CDHOST_SRC/stdlib/health
 t "the built-in health checks pass their tests (stdlib/health)"
 run "$CDHOST" health test "$SH"

@@ -36,7 +36,7 @@ static void *fuzz_lua_alloc(void *ud, void *p, size_t osize, size_t nsize)
 	return q;
 }
 
-static lua_State *fuzz_lua_new(void)
+static inline lua_State *fuzz_lua_new(void)
 {
 	fuzz_lua_used = 0;
 	lua_State *L = lua_newstate(fuzz_lua_alloc, NULL);
@@ -48,7 +48,7 @@ static lua_State *fuzz_lua_new(void)
 
 /* Runs f(job) in a fresh state, protected: the code under test may raise
  * for memory exhaustion only (FUZZ_LUA_MAX_MEMORY for one input). */
-static void fuzz_lua_run(lua_CFunction f, void *job)
+static inline void fuzz_lua_run(lua_CFunction f, void *job)
 {
 	lua_State *L = fuzz_lua_new();
 	lua_pushcfunction(L, f);
@@ -59,7 +59,7 @@ static void fuzz_lua_run(lua_CFunction f, void *job)
 	lua_close(L);
 }
 
-static const char *fuzz_lua_show(lua_State *L, int i)
+static inline const char *fuzz_lua_show(lua_State *L, int i)
 {
 	return luaL_tolstring(L, i, NULL); /* leaves the string pushed */
 }
@@ -67,7 +67,7 @@ static const char *fuzz_lua_show(lua_State *L, int i)
 /* Deep equality of the values at a and b: same Lua type, same integer vs
  * float subtype, same marker (map/list), the same keys with equal values;
  * NaN equals NaN. Fills why (a path and what differs) when unequal. */
-static int fuzz_lua_same(lua_State *L, int a, int b, int depth, char *why,
+static inline int fuzz_lua_same(lua_State *L, int a, int b, int depth, char *why,
 			 size_t n)
 {
 	a = lua_absindex(L, a);
