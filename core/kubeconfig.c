@@ -591,11 +591,9 @@ static char *exec_info(const struct cd_kubeconfig *kc)
 	return env;
 }
 
-/* Reads the ExecCredential on stdout into the cache. Never quotes it. */
-static int exec_parse(struct cd_kubeconfig *kc, const char *out, size_t n,
-		      struct cd_err *err)
+int cd_kubeconfig_exec_parse(struct cd_kube_exec *e, const char *out,
+			     size_t n, struct cd_err *err)
 {
-	struct cd_kube_exec *e = kc->exec;
 	json_error_t je;
 	json_t *doc = json_loadb(out, n, 0, &je);
 	int rc = -1;
@@ -701,7 +699,8 @@ static int exec_run(struct cd_kubeconfig *kc, double deadline,
 			   e->command, r.status, tail);
 		goto done;
 	}
-	rc = exec_parse(kc, r.out.data ? r.out.data : "", r.out.len, err);
+	rc = cd_kubeconfig_exec_parse(e, r.out.data ? r.out.data : "",
+				      r.out.len, err);
 done:
 	cd_proc_result_free(&r);
 	cd_free(argv);

@@ -86,6 +86,13 @@ int cd_kubeconfig_credential(struct cd_kubeconfig *kc, double deadline,
  * Returns 1 if a retry may help (something was refreshed), else 0. */
 int cd_kubeconfig_expire(struct cd_kubeconfig *kc, struct cd_err *err);
 
+/* Reads an exec plugin's stdout (n bytes, an ExecCredential of
+ * e->api_version) into e's cache: token and/or client certificate and key,
+ * expiry. CD_E_UNAUTHORIZED naming e->command when it is not one; the
+ * message never quotes the output. */
+int cd_kubeconfig_exec_parse(struct cd_kube_exec *e, const char *out,
+			     size_t n, struct cd_err *err);
+
 /* Parses an RFC 3339 timestamp ("2024-01-02T03:04:05Z", fractions and
  * offsets allowed) to Unix seconds; -1 if malformed. */
 double cd_kubeconfig_time(const char *s);
