@@ -373,8 +373,10 @@ int cd_image_index_pick(const char *data, size_t len, const char *what,
 	}
 	rc = 0;
 done:
-	if (rc != 0)
+	if (rc != 0) {
 		*n = 0;
+		rc = -(int)err->code;
+	}
 	json_decref(root);
 	return rc;
 }
