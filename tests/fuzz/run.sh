@@ -24,8 +24,8 @@ merge=${FUZZ_MERGE:-1}
 # Longest input per target: enough for the grammar, short enough to stay fast.
 max_len() {
 	case $1 in
-	value_yaml | value_json | status | docker_config | kubeconfig) echo 16384 ;;
-	manifest_subst) echo 4096 ;;
+	value_yaml | value_json | status | docker_config | kubeconfig | health_test) echo 16384 ;;
+	manifest_subst | jsonstream | oci_index | artifacts | libs_lock | exec_credential) echo 4096 ;;
 	*) echo 1024 ;;
 	esac
 }
