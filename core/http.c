@@ -28,6 +28,8 @@ struct xfer {
 	double t0;
 	int state;             /* 0 waiting, 1 running, 2 done */
 	void *tag;             /* batch: what cd_http_batch_step hands back */
+	uint64_t seen_up, seen_down; /* progress already reported (this attempt) */
+	struct cd_http *h;
 	struct xfer *next;     /* batch: pending list, then done queue */
 	char errbuf[CURL_ERROR_SIZE];
 };
@@ -265,6 +267,23 @@ done:
 	return rc;
 }
 
+static int on_xferinfo(void *ud, curl_off_t dltotal, curl_off_t dlnow,
+		       curl_off_t ultotal, curl_off_t ulnow)
+{
+	struct xfer *x = ud;
+	struct cd_http *h = x->h;
+	(void)dltotal;
+	(void)ultotal;
+	uint64_t up = ulnow > 0 ? (uint64_t)ulnow : 0, down = dlnow > 0 ? (uint64_t)dlnow : 0;
+	uint64_t du = up > x->seen_up ? up - x->seen_up : 0;
+	uint64_t dd = down > x->seen_down ? down - x->seen_down : 0;
+	x->seen_up = up > x->seen_up ? up : x->seen_up;
+	x->seen_down = down > x->seen_down ? down : x->seen_down;
+	if ((du || dd) && h && h->progress)
+		h->progress(h->progress_ud, du, dd);
+	return 0;
+}
+
 static int setup(struct cd_http *h, struct xfer *x)
 {
 	const struct cd_http_req *r = x->req;
@@ -312,6 +331,13 @@ static int setup(struct cd_http *h, struct xfer *x)
 	}
 	set_tls(e, r->tls);
 	set_method(e, x);
+	x->h = h;
+	x->seen_up = x->seen_down = 0;
+	if (h->progress) {
+		curl_easy_setopt(e, CURLOPT_XFERINFOFUNCTION, on_xferinfo);
+		curl_easy_setopt(e, CURLOPT_XFERINFODATA, x);
+		curl_easy_setopt(e, CURLOPT_NOPROGRESS, 0L);
+	}
 	x->resp->body.max = r->max_body ? r->max_body : CD_HTTP_MAX_BODY;
 	x->resp->headers.max = 256 << 10;
 	return 0;

@@ -11,6 +11,7 @@
 #define CD_HTTP_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "buf.h"
 #include "ctx.h"
@@ -69,6 +70,11 @@ struct cd_http {
 	double connect_timeout;
 	int verbose;       /* log each request at debug level */
 	unsigned long requests, retries;
+	/* Progress of the transfers in flight (NULL: none): bytes sent and
+	 * received since the last call, summed over every transfer. Called
+	 * from inside a step of the loop, often: keep it cheap. */
+	void (*progress)(void *ud, uint64_t up, uint64_t down);
+	void *progress_ud;
 };
 
 /* ctx may be NULL (no deadline, not offline, no logging). */

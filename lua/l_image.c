@@ -21,6 +21,7 @@
 #include "../core/mem.h"
 #include "../core/proc.h"
 #include "../core/tag.h"
+#include "../core/util.h"
 #include "host.h"
 #include "lbuf.h"
 #include "lerr.h"
@@ -672,6 +673,33 @@ static int build_external(lua_State *L, const char *name,
 	return 1;
 }
 
+/* The live line of an image build on a terminal: bytes pushed and rate,
+ * redrawn at most ten times a second. */
+struct progress {
+	struct cd_report *report;
+	const char *name;
+	double t0, first, drawn; /* start, first byte sent, last draw */
+	uint64_t up;
+	int live;
+};
+
+static void on_progress(void *ud, uint64_t up, uint64_t down)
+{
+	struct progress *p = ud;
+	double now = cd_now();
+	(void)down;
+	if (up && !p->first)
+		p->first = now;
+	p->up += up;
+	if (now - p->drawn < 0.1)
+		return;
+	p->drawn = now;
+	double secs = p->first ? now - p->first : 0;
+	fprintf(p->report->out, "\r\033[2K  pushing %s: %.1f MB, %.1f MB/s", p->name,
+		p->up / 1e6, secs > 0 ? p->up / 1e6 / secs : 0.0);
+	fflush(p->report->out);
+}
+
 static int l_build(lua_State *L)
 {
 	struct cd_sandbox *sb = cd_sandbox_get(L);
@@ -751,10 +779,29 @@ static int l_build(lua_State *L)
 	struct cd_image_result res;
 	struct cd_registry *r = cd_l_registry_client(L, OP);
 	unsigned long up0 = r->stats.uploaded;
-	if (cd_image_build(r, &s, &res, &err) != 0) {
+	uint64_t bytes0 = r->stats.bytes_up;
+	struct progress pg = {.report = ctx->report, .name = name, .t0 = cd_now()};
+	pg.live = ctx->report && ctx->report->tty &&
+		  ctx->report->format == CD_FORMAT_TEXT && ctx->report->verbosity >= 0;
+	if (pg.live) {
+		fprintf(ctx->report->out, "  building %s ...", name);
+		fflush(ctx->report->out);
+		r->http->progress = on_progress;
+		r->http->progress_ud = &pg;
+	}
+	int brc = cd_image_build(r, &s, &res, &err);
+	r->http->progress = NULL;
+	r->http->progress_ud = NULL;
+	if (pg.live) {
+		fprintf(ctx->report->out, "\r\033[2K");
+		fflush(ctx->report->out);
+	}
+	if (brc != 0) {
 		snprintf(err.op, sizeof err.op, "%s", OP);
 		return cd_lerr_raise_err(L, &err);
 	}
+	double secs = cd_now() - pg.t0;
+	uint64_t sent = r->stats.bytes_up - bytes0;
 	if (res.found)
 		ctx->stats.found++;
 	else
@@ -765,8 +812,9 @@ static int l_build(lua_State *L)
 			      "built or pushed)", name, tag);
 	else
 		cd_report_log(ctx->report, CD_LOG_INFO, "push",
-			      "%s: built and pushed (%lu blobs uploaded)",
-			      res.ref, r->stats.uploaded - up0);
+			      "%s: built and pushed (%lu blobs uploaded, %.1f MB in %.1fs, %.1f MB/s)",
+			      res.ref, r->stats.uploaded - up0, sent / 1e6, secs,
+			      secs > 0 ? sent / 1e6 / secs : 0.0);
 	record(L, name, res.ref);
 	push_artifact(L, name, tag, res.digest, res.pushed);
 	return 1;

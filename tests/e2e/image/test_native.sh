@@ -105,6 +105,17 @@ blob=$(skopeo inspect --raw --tls-verify=false "docker://$R/$NS/threads:t3" |
 curl -sf "http://$R/v2/$NS/threads/blobs/$blob" -o "$WORK/layer.tgz" && gzip -t "$WORK/layer.tgz" && ok || bad "layer is not valid gzip"
 expect_eq "$(tar -xzOf "$WORK/layer.tgz" app/big.bin | sha256sum | cut -d' ' -f1)" "$(sha256sum <"$P4/app/big.bin" | cut -d' ' -f1)"
 
+t "on a terminal: a live line with the bytes pushed and the rate, then the summary line"
+head -c 3000000 /dev/urandom >"$P4/app/fresh.bin"
+(cd "$P4" && script -q -e -c "'$CDHOST' --insecure-registry '$R' run build.lua --set name='$R/$NS/live' --set tag=tty" \
+	"$WORK/tty.out" >/dev/null 2>&1)
+RC=$?
+cp "$WORK/tty.out" "$WORK/.err"
+expect_rc 0
+expect_err "building $R/$NS/live ..."
+grep -qE "pushing $R/$NS/live: [0-9.]+ MB, [0-9.]+ MB/s" "$WORK/.err" && ok || bad "no live push line"
+grep -qE "built and pushed \(2 blobs uploaded, [0-9.]+ MB in [0-9.]+s, [0-9.]+ MB/s\)" "$WORK/.err" && ok || bad "no summary with bytes and rate"
+
 t "default tag is the input digest; a content change changes it"
 img "$P1" name="$N"
 expect_rc 0
