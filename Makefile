@@ -18,10 +18,11 @@ PKGS = build-essential cmake pkg-config ca-certificates python3 \
        libgit2-dev libssl-dev zlib1g-dev util-linux
 # The e2e suites' servers and reference tools, installed here one after the
 # other so the test fixtures (which run in parallel) never race for the dpkg
-# lock: git and sshd for the git suite, jq for the image suite, then the registry suite's and the
+# lock: git and sshd for the git suite, jq for the image suite, tmux for the
+# terminal test, zsh and groff for the completion and man page tests, then the registry suite's and the
 # test environment's own lists (registry, etcd, Go for the Kubernetes build,
 # skopeo, node for kubectl/helm, ...).
-E2E_PKGS = git openssh-server openssh-client jq tmux zsh
+E2E_PKGS = git openssh-server openssh-client jq tmux zsh groff-base
 # `make fuzz` also needs clang and libFuzzer's runtime.
 FUZZ_PKGS = clang-14 libclang-rt-14-dev
 
