@@ -1,5 +1,6 @@
 #include "digest.h"
 
+#include <errno.h>
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <string.h>
@@ -63,7 +64,8 @@ int cd_digest_file(const char *path, char *out, size_t *size,
 	size_t n, total = 0;
 	FILE *f = fopen(path, "rb");
 	if (!f)
-		return cd_err_set(err, CD_E_IO, "digest", "cannot read %s", path);
+		return cd_err_set(err, CD_E_IO, "digest", "cannot read %s: %s",
+				  path, strerror(errno));
 	if (cd_sha256_init(&s) != 0) {
 		fclose(f);
 		return cd_err_set(err, CD_E_NOMEM, "digest", "out of memory");
@@ -72,11 +74,12 @@ int cd_digest_file(const char *path, char *out, size_t *size,
 		cd_sha256_update(&s, buf, n);
 		total += n;
 	}
-	int bad = ferror(f);
+	int bad = ferror(f), e = errno;
 	fclose(f);
 	if (bad) {
 		cd_sha256_abort(&s);
-		return cd_err_set(err, CD_E_IO, "digest", "error reading %s", path);
+		return cd_err_set(err, CD_E_IO, "digest", "error reading %s: %s",
+				  path, strerror(e));
 	}
 	cd_sha256_final(&s, out);
 	if (size)

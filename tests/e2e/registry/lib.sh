@@ -70,3 +70,22 @@ finish() {
 	echo "$PASSED passed, $FAILED failed"
 	[ "$FAILED" = 0 ]
 }
+
+# proxy NAME RULE...: tests/helpers/fault_proxy.py in front of the plain
+# registry (RULE as in its usage); sets PX (host:port), PXLOG and CDH_FLAGS.
+# Stopped when the test exits.
+PROXIES=()
+trap 'for p in "${PROXIES[@]}"; do kill "$p" 2>/dev/null; done; rm -rf "$WORK"' EXIT
+proxy() {
+	local name=$1; shift
+	local args=()
+	for r in "$@"; do args+=(--rule "$r"); done
+	PXLOG=$WORK/$name.log
+	python3 "$HERE/../../helpers/fault_proxy.py" "$WORK/$name.port" "$REG_PLAIN" \
+		"${args[@]}" --log "$PXLOG" &
+	PROXIES+=($!)
+	for _ in $(seq 1 100); do [ -s "$WORK/$name.port" ] && break; sleep 0.05; done
+	[ -s "$WORK/$name.port" ] || { echo "FAIL: fault proxy $name did not start" >&2; exit 1; }
+	PX=127.0.0.1:$(cat "$WORK/$name.port")
+	CDH_FLAGS="--insecure-registry $PX"
+}

@@ -5,22 +5,6 @@
 # keeps failing. Each ends in success after retry or a clear error, and never
 # in a tag that points at an incomplete image.
 . "$(dirname "$0")/lib.sh"
-PROXIES=()
-cleanup() { for p in "${PROXIES[@]}"; do kill "$p" 2>/dev/null; done; rm -rf "$WORK"; }
-trap cleanup EXIT
-
-proxy() {   # proxy NAME RULE... -> sets PX (host:port) and PXLOG
-	local name=$1; shift
-	local args=()
-	for r in "$@"; do args+=(--rule "$r"); done
-	PXLOG=$WORK/$name.log
-	python3 "$HERE/../../helpers/fault_proxy.py" "$WORK/$name.port" "$REG_PLAIN" \
-		"${args[@]}" --log "$PXLOG" &
-	PROXIES+=($!)
-	for _ in $(seq 1 100); do [ -s "$WORK/$name.port" ] && break; sleep 0.05; done
-	PX=127.0.0.1:$(cat "$WORK/$name.port")
-	CDH_FLAGS="--insecure-registry $PX"
-}
 SRC=$REG_BASIC/seed/one:v1   # another registry, so blobs are uploaded, not mounted
 
 t "500 on the first blob PUT and the first manifest PUT: retried, then 201"

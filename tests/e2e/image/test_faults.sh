@@ -1,0 +1,153 @@
+#!/usr/bin/env bash
+# Faults and bad input for native builds (cdhost.image.build): the fault
+# proxy (tests/helpers/fault_proxy.py) between cdhost and the plain registry
+# returns 500 then 201, resets a layer upload half-way, corrupts a base
+# manifest, lies about a pushed manifest's digest, keeps failing; then wrong
+# credentials and an unreadable context file in run mode. Every case ends in
+# success after retry or a clear error, and in every case the tag is absent
+# or names a complete image (skopeo copies it with every blob, digests
+# checked).
+. "$(dirname "$0")/lib.sh"
+
+P=$WORK/p
+mkproject "$P"
+head -c 6000000 /dev/urandom >"$P/app/big.bin"   # a layer of ~6 MB: the reset lands inside it
+
+# complete REF (at the plain registry): 0 when the tag is absent or every blob
+# of what it names (children of an index too) can be fetched and verified
+complete() {
+	sk_exists "$1" || return 0
+	rm -rf "$WORK/chk"
+	skopeo copy -q --all --src-tls-verify=false "docker://$1" "oci:$WORK/chk:x" >"$WORK/chk.err" 2>&1
+}
+present_and_complete() {   # REF
+	sk_exists "$1" || { bad "$1 is absent"; return; }
+	complete "$1" && ok || bad "$1 is incomplete: $(tail -2 "$WORK/chk.err")"
+}
+absent() {   # REF
+	sk_exists "$1" && bad "a tag exists after a failed build: $1" || ok
+}
+
+t "500 on the first blob PUT and the first manifest PUT: retried, then 201"
+proxy p500 "PUT:/blobs/uploads/:500:1" "PUT:/manifests/:500:1"
+img "$P" name="$PX/$NS/a" tag=v1
+expect_rc 0
+expect_eq "$(field pushed)" "True"
+expect_eq "$(field digest)" "$(sk_digest "$R/$NS/a:v1")"
+grep -q "^PUT /v2/$NS/a/blobs/uploads/.* 500$" "$PXLOG" && ok || bad "no injected 500 on a blob PUT"
+grep -q "^PUT /v2/$NS/a/manifests/v1 500$" "$PXLOG" && ok || bad "no injected 500 on the manifest PUT"
+grep -q "^PUT /v2/$NS/a/manifests/v1 201$" "$PXLOG" && ok || bad "the manifest PUT did not end in 201"
+present_and_complete "$R/$NS/a:v1"
+D=$(field digest)
+LAYER=$(skopeo inspect --raw --tls-verify=false "docker://$R/$NS/a:v1" | jq -r '.layers[0].digest')
+LSIZE=$(skopeo inspect --raw --tls-verify=false "docker://$R/$NS/a:v1" | jq -r '.layers[0].size')
+[ "${LSIZE:-0}" -gt 5000000 ] && ok || bad "the layer is only ${LSIZE:-?} bytes"
+
+t "connection reset half-way through the layer upload: a new session, then success"
+proxy preset "PUT:${LAYER#sha256:}:reset:1"
+img "$P" name="$PX/$NS/b" tag=v1
+expect_rc 0
+grep -q "^PUT /v2/$NS/b/blobs/uploads/.*${LAYER#sha256:} reset$" "$PXLOG" && ok || bad "no reset in the layer upload"
+grep -q "^PUT /v2/$NS/b/blobs/uploads/.*${LAYER#sha256:} 201$" "$PXLOG" && ok || bad "the layer was not uploaded again"
+expect_eq "$(field digest)" "$D"
+expect_eq "$(sk_digest "$R/$NS/b:v1")" "$D"
+present_and_complete "$R/$NS/b:v1"
+
+t "a reset on every attempt: a clear error, no tag; a re-run completes"
+proxy presets "PUT:${LAYER#sha256:}:reset:0"
+img "$P" name="$PX/$NS/c" tag=v1
+expect_rc 1
+expect_err "[unreachable]"
+expect_err "$LAYER"
+absent "$R/$NS/c:v1"
+grep -q "^PUT /v2/$NS/c/manifests/" "$PXLOG" && bad "a manifest was pushed after a failed layer" || ok
+img "$P" name="$R/$NS/c" tag=v1
+expect_rc 0
+expect_eq "$(field digest)" "$D"
+present_and_complete "$R/$NS/c:v1"
+
+t "blob uploads that keep failing: [server], no manifest, no tag"
+proxy pfail "PUT:/blobs/uploads/:500:0"
+img "$P" name="$PX/$NS/e" tag=v1
+expect_rc 1
+expect_err "[server]"
+expect_err "injected failure"
+absent "$R/$NS/e:v1"
+grep -q "^PUT .*/manifests/" "$PXLOG" && bad "a manifest was pushed after failed blobs" || ok
+
+t "a base manifest whose digest does not match: hash_mismatch, no tag"
+proxy pcorrupt "GET:/manifests/:corrupt:0"
+img "$P" name="$R/$NS/f" base="$PX/seed/one:v1" tag=v1
+expect_rc 1
+expect_err "[hash_mismatch]"
+expect_err "base image"
+expect_err "the content has digest"
+absent "$R/$NS/f:v1"
+img "$P" name="$R/$NS/f" base="$PX/seed/multi:v1" tag=v1
+expect_rc 1
+expect_err "[hash_mismatch]"
+absent "$R/$NS/f:v1"
+
+t "a pushed manifest whose digest the registry reports otherwise: hash_mismatch"
+proxy pdigest "PUT:/manifests/:baddigest:0"
+img "$P" name="$PX/$NS/g" tag=v1
+expect_rc 1
+expect_err "[hash_mismatch]"
+expect_err "the registry stored digest sha256:0000"
+complete "$R/$NS/g:v1" && ok || bad "the tag names an incomplete image"
+# an index: the first child manifest (by digest) already fails, the tag is never written
+img "$P" name="$PX/$NS/g" base="$PX/seed/multi:v1" tag=multi
+expect_rc 1
+expect_err "[hash_mismatch]"
+absent "$R/$NS/g:multi"
+
+t "multi-platform: the index PUT keeps failing, the children are in, no tag"
+proxy pindex "PUT:/manifests/m1:500:0"
+img "$P" name="$PX/$NS/h" base="$PX/seed/multi:v1" tag=m1
+expect_rc 1
+expect_err "[server]"
+[ "$(grep -c "^PUT /v2/$NS/h/manifests/sha256:.* 201$" "$PXLOG")" = 2 ] && ok || bad "the two child manifests were not pushed by digest"
+absent "$R/$NS/h:m1"
+proxy pindex2
+img "$P" name="$PX/$NS/h" base="$PX/seed/multi:v1" tag=m1
+expect_rc 0
+present_and_complete "$R/$NS/h:m1"
+unset CDH_FLAGS
+
+t "wrong credentials: unauthorized, naming the user and file, never the password"
+mkdir -p "$WORK/badcfg"
+printf '{"auths":{"%s":{"auth":"%s"},"%s":{"auth":"%s"}}}\n' \
+	"$REG_BASIC" "$(printf 'alice:wrong-Pa55-word' | base64)" \
+	"$REG_BEARER" "$(printf 'alice:wrong-Pa55-word' | base64)" >"$WORK/badcfg/config.json"
+for reg in "$REG_BASIC" "$REG_BEARER"; do
+	DOCKER_CONFIG=$WORK/badcfg img "$P" name="$reg/$NS/i" tag=v1
+	expect_rc 1
+	expect_err "[unauthorized]"
+	expect_err "$WORK/badcfg/config.json"
+	expect_no_err "wrong-Pa55-word"
+	sk_exists "$reg/$NS/i:v1" && bad "a tag exists at $reg" || ok
+done
+DOCKER_CONFIG=$WORK/badcfg img "$P" name="$R/$NS/i" base="$REG_BASIC/seed/one:v1" tag=v1
+expect_rc 1
+expect_err "[unauthorized]"
+expect_err "base image"
+absent "$R/$NS/i:v1"
+# the right credentials (the fixture's helper) push the same image
+img "$P" name="$REG_BASIC/$NS/i" tag=v1
+expect_rc 0
+expect_eq "$(field digest)" "$D"
+
+t "unreadable context file in run mode (unprivileged user): clear error, nothing pushed"
+[ "$(id -u)" = 0 ] && command -v setpriv >/dev/null || { bad "needs root and setpriv to run as nobody"; finish; exit; }
+P3=/tmp/cdhost-imgf-$$-$RANDOM; mkproject "$P3"; chmod -R a+rX "$P3"; chmod 000 "$P3/app/sub/note"
+w0=$(writes)
+(cd "$P3" && XDG_CACHE_HOME=$P3/.cache setpriv --reuid 65534 --regid 65534 --clear-groups \
+	"$CDHOST" --insecure-registry "$R" run build.lua --set name="$R/$NS/j" --set tag=v1) >/dev/null 2>"$WORK/.err"
+RC=$?
+rm -rf "$P3"
+expect_rc 1
+expect_err "app/sub/note"
+expect_err "ermission denied"
+absent "$R/$NS/j:v1"
+expect_eq "$(writes)" "$w0"
+finish
