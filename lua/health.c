@@ -567,8 +567,11 @@ static int load_protected(lua_State *L)
 	for (lua_Integer i = 1; lua_geti(L, -1, i) != LUA_TNIL; i++) {
 		json_t *j;
 		d->rc = cd_value_to_jansson(L, -1, &j, &d->err);
-		if (d->rc != 0)
+		if (d->rc != 0) { /* the YAML parser names the file, this not */
+			cd_err_wrap(&d->err, "%s: document %lld", d->name,
+				    (long long)i);
 			return 0;
+		}
 		json_array_append_new(d->list, j);
 		lua_pop(L, 1);
 	}

@@ -46,6 +46,11 @@ printf 'tests:\n- healthStatus:\n    status: Healthy\n  inputPath: ok.yaml\n' >"
 run "$CDHOST" health test "$WORK/flat"
 expect_rc 0; expect_out "ok   ok.yaml: Healthy"; expect_out "1 passed, 0 failed"
 
+t "a document JSON cannot hold (.inf) is an error naming the file (found by fuzz_health_test)"
+printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\ndata: {a: .inf}\n' >"$WORK/inf.yaml"
+run "$CDHOST" health -f "$WORK/inf.yaml"
+expect_rc 1; expect_err "$WORK/inf.yaml: document 1: data.a: JSON has no infinity [invalid]"
+
 SH=$CDHOST_SRC/stdlib/health
 t "the built-in health checks pass their tests (stdlib/health)"
 run "$CDHOST" health test "$SH"
