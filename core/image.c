@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -160,6 +161,105 @@ static int add_parents(struct cd_layer *l, const char *dest)
 	return 0;
 }
 
+/* ---- the content-hash cache ----
+ *
+ * Hashing every file of a large context on each run is what an unchanged
+ * re-run spends its time on. As git's index does, the digest of a file is
+ * remembered with what stat() says of it (device, inode, size, mtime and
+ * ctime in nanoseconds) in $XDG_CACHE_HOME/cdhost/filehash/index.json, and
+ * reused while those are the same. A file changed within the last two
+ * seconds is always hashed again (its times may not have moved yet: the
+ * "racy" case). Losing the cache only costs time. */
+
+struct hashcache {
+	json_t *map; /* abs path -> "dev ino size mtime ctime digest" */
+	char *path;
+	int dirty, tried;
+};
+
+static struct hashcache hc;
+
+static void stat_line(const struct stat *st, char *out, size_t n)
+{
+	snprintf(out, n, "%llu %llu %lld %lld.%09ld %lld.%09ld",
+		 (unsigned long long)st->st_dev, (unsigned long long)st->st_ino,
+		 (long long)st->st_size, (long long)st->st_mtim.tv_sec,
+		 st->st_mtim.tv_nsec, (long long)st->st_ctim.tv_sec,
+		 st->st_ctim.tv_nsec);
+}
+
+static void hc_load(void)
+{
+	struct cd_err err;
+	char *dir = NULL;
+	if (hc.tried)
+		return;
+	hc.tried = 1;
+	if (cd_fs_cache_dir("filehash", &dir, &err) != 0)
+		return;
+	size_t n = strlen(dir) + 16;
+	hc.path = cd_malloc(n);
+	if (hc.path)
+		snprintf(hc.path, n, "%s/index.json", dir);
+	cd_free(dir);
+	json_error_t je;
+	hc.map = hc.path ? json_load_file(hc.path, 0, &je) : NULL;
+	if (!json_is_object(hc.map)) {
+		json_decref(hc.map);
+		hc.map = json_object();
+	}
+}
+
+/* 1 with out filled when the cache knows this file as it is now. */
+static int hc_get(const char *abs, const struct stat *st, char *out)
+{
+	char line[256];
+	hc_load();
+	const char *v = json_string_value(json_object_get(hc.map, abs));
+	if (!v)
+		return 0;
+	stat_line(st, line, sizeof line);
+	size_t l = strlen(line);
+	if (strncmp(v, line, l) != 0 || v[l] != ' ' || !cd_digest_valid(v + l + 1))
+		return 0;
+	snprintf(out, CD_DIGEST_MAX, "%s", v + l + 1);
+	return 1;
+}
+
+static void hc_put(const char *abs, const struct stat *st, const char *digest)
+{
+	char line[512];
+	struct timespec now;
+	hc_load();
+	if (!hc.map)
+		return;
+	clock_gettime(CLOCK_REALTIME, &now);
+	if (st->st_mtim.tv_sec + 2 >= now.tv_sec || st->st_ctim.tv_sec + 2 >= now.tv_sec)
+		return; /* racy: may change again within its timestamp */
+	stat_line(st, line, sizeof line);
+	size_t l = strlen(line);
+	snprintf(line + l, sizeof line - l, " %s", digest);
+	json_object_set_new(hc.map, abs, json_string(line));
+	hc.dirty = 1;
+}
+
+/* Writes the cache back (temp file + rename) when it changed. */
+static void hc_save(void)
+{
+	if (!hc.dirty || !hc.path || !hc.map)
+		return;
+	size_t n = strlen(hc.path) + 32;
+	char *tmp = cd_malloc(n);
+	if (!tmp)
+		return;
+	snprintf(tmp, n, "%s.%ld.tmp", hc.path, (long)getpid());
+	if (json_dump_file(hc.map, tmp, JSON_COMPACT) == 0 && rename(tmp, hc.path) == 0)
+		hc.dirty = 0;
+	else
+		unlink(tmp);
+	cd_free(tmp);
+}
+
 struct scan {
 	struct cd_layer *l;
 	const struct cd_layer_spec *spec;
@@ -200,6 +300,10 @@ static int add_file(struct scan *s, const char *abs, const char *name,
 	e->src = cd_strdup(abs);
 	if (!e->src)
 		return nomem(s->err);
+	if (hc_get(abs, st, e->digest)) {
+		e->size = (uint64_t)st->st_size;
+		return 0;
+	}
 	if (cd_digest_file(abs, e->digest, &size, s->err) != 0) {
 		struct cd_err *err = s->err;
 		err->code = err->code == CD_E_NOT_FOUND ? CD_E_IO : err->code;
@@ -207,6 +311,8 @@ static int add_file(struct scan *s, const char *abs, const char *name,
 		return -1;
 	}
 	e->size = size;
+	if (size == (size_t)st->st_size)
+		hc_put(abs, st, e->digest);
 	return 0;
 }
 
@@ -395,6 +501,7 @@ int cd_layer_scan(const char *root, const struct cd_layer_spec *spec,
 	}
 	if (sort_unique(layer, err) != 0 || layer_key(layer, mtime, err) != 0)
 		goto done;
+	hc_save();
 	rc = 0;
 	goto done;
 oom:

@@ -78,6 +78,17 @@ blob=$(skopeo inspect --raw --tls-verify=false "docker://$R/$NS/threads:t3" |
 curl -sf "http://$R/v2/$NS/threads/blobs/$blob" -o "$WORK/layer.tgz" && gzip -t "$WORK/layer.tgz" && ok || bad "layer is not valid gzip"
 expect_eq "$(tar -xzOf "$WORK/layer.tgz" app/big.bin | sha256sum | cut -d' ' -f1)" "$(sha256sum <"$P4/app/big.bin" | cut -d' ' -f1)"
 
+t "the content-hash cache never hides a change: same size, new content, mtime in the past"
+img "$P4" name="$R/$NS/hc" tag=hc1
+expect_rc 0
+T1=$(field digest)
+grep -c . "$XDG_CACHE_HOME/cdhost/filehash/index.json" >/dev/null 2>&1 && ok || bad "no content-hash cache written"
+printf 'HELLO\n' >"$P4/app/hello.txt"                 # same size as "hello\n"
+touch -d '2001-02-03 04:05:06' "$P4/app/hello.txt"   # an old mtime, but a new ctime
+img "$P4" name="$R/$NS/hc" tag=hc2
+expect_rc 0
+[ "$(field digest)" != "$T1" ] && ok || bad "a same-size change was hidden by the cache"
+
 t "on a terminal: a live line with the bytes pushed and the rate, then the summary line"
 head -c 3000000 /dev/urandom >"$P4/app/fresh.bin"
 (cd "$P4" && script -q -e -c "'$CDHOST' --insecure-registry '$R' run build.lua --set name='$R/$NS/live' --set tag=tty" \
