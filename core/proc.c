@@ -105,7 +105,8 @@ static int spawn(const struct cd_proc_opts *o, char *const *envp,
 }
 
 /* Reads what is there from *fd into b (beyond max: read and dropped). */
-static void drain(int *fd, struct cd_buf *b, size_t max, int *cut)
+static void drain(int *fd, struct cd_buf *b, size_t max, int *cut,
+		  const struct cd_proc_opts *o, int stream)
 {
 	char chunk[65536];
 	for (;;) {
@@ -118,6 +119,8 @@ static void drain(int *fd, struct cd_buf *b, size_t max, int *cut)
 			close_fd(fd);
 			return;
 		}
+		if (o->on_output)
+			o->on_output(o->output_ud, stream, chunk, (size_t)n);
 		size_t room = b->len < max ? max - b->len : 0;
 		size_t take = (size_t)n < room ? (size_t)n : room;
 		if (take < (size_t)n)
@@ -173,9 +176,9 @@ static int pump(const struct cd_proc_opts *o, struct pipes *p,
 		if (fds[0].revents)
 			feed(&p->in, o, &done);
 		if (fds[1].revents)
-			drain(&p->out, &r->out, out_max, &r->out_cut);
+			drain(&p->out, &r->out, out_max, &r->out_cut, o, 1);
 		if (fds[2].revents)
-			drain(&p->err, &r->err, err_max, &r->err_cut);
+			drain(&p->err, &r->err, err_max, &r->err_cut, o, 2);
 	}
 	return 0;
 }

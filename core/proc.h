@@ -25,6 +25,10 @@ struct cd_proc_opts {
 	size_t in_len;
 	size_t out_max, err_max; /* 0 = the defaults above */
 	double deadline;         /* cd_now() value to kill at; 0 = none */
+	/* Optional: each chunk of output as it arrives (stream 1 = stdout,
+	 * 2 = stderr), before the cap applies; for live progress. */
+	void (*on_output)(void *ud, int stream, const char *p, size_t n);
+	void *output_ud;
 };
 
 struct cd_proc_result {

@@ -447,6 +447,50 @@ static int insecure_host(const struct cd_ctx *ctx, const char *name)
 	return 0;
 }
 
+/* The builder's output as it comes: on a terminal its last line shown in
+ * place ("  buildah build NAME: STEP 2/3: RUN make"); with -v every line
+ * logged. */
+struct live {
+	struct cd_report *report;
+	const char *what;
+	char line[512];
+	size_t len;
+	int tty, verbose;
+	double drawn;
+};
+
+static void live_line(struct live *lv)
+{
+	while (lv->len && (lv->line[lv->len - 1] == '\r' || lv->line[lv->len - 1] == ' '))
+		lv->len--;
+	if (!lv->len)
+		return;
+	lv->line[lv->len] = '\0';
+	if (lv->verbose)
+		cd_report_log(lv->report, CD_LOG_DEBUG, "build", "%s: %s", lv->what, lv->line);
+	double now = cd_now();
+	if (lv->tty && now - lv->drawn >= 0.1) {
+		lv->drawn = now;
+		fprintf(lv->report->out, "\r\033[2K  %s: %.100s", lv->what, lv->line);
+		fflush(lv->report->out);
+	}
+}
+
+static void on_builder_output(void *ud, int stream, const char *p, size_t n)
+{
+	struct live *lv = ud;
+	(void)stream;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)p[i];
+		if (c == '\n') {
+			live_line(lv);
+			lv->len = 0;
+		} else if (lv->len < sizeof lv->line - 1 && (c >= 0x20 || c == '\t')) {
+			lv->line[lv->len++] = (char)c;
+		}
+	}
+}
+
 /* Runs one builder step; on failure raises build_failed with the
  * Dockerfile step and the builder's last line. */
 static void run_step(lua_State *L, const struct cd_builder_req *req, int step)
@@ -459,16 +503,27 @@ static void run_step(lua_State *L, const struct cd_builder_req *req, int step)
 		cd_lerr_raise_err(L, &err);
 	if (a.n == 0)
 		return;
+	char what[900];
+	snprintf(what, sizeof what, "%s %s %s", cd_builder_name(req->kind),
+		 step ? "push" : "build", req->ref);
+	struct live lv = {.report = ctx->report, .what = what};
+	lv.tty = ctx->report && ctx->report->tty && ctx->report->format == CD_FORMAT_TEXT &&
+		 ctx->report->verbosity >= 0;
+	lv.verbose = ctx->report && ctx->report->verbosity > 0;
 	struct cd_proc_opts po = {.argv = (const char *const *)a.v, .op = OP,
 				  .deadline = ctx->deadline};
+	if (lv.tty || lv.verbose) {
+		po.on_output = on_builder_output;
+		po.output_ud = &lv;
+	}
 	memset(&pr, 0, sizeof pr);
 	int rc = cd_proc_run(&po, &pr, &err);
+	live_line(&lv);
+	if (lv.tty) {
+		fprintf(ctx->report->out, "\r\033[2K");
+		fflush(ctx->report->out);
+	}
 	if (rc == 0 && pr.status == 0) {
-		if (ctx->report && ctx->report->verbosity > 0 && pr.out.len)
-			cd_report_log(ctx->report, CD_LOG_DEBUG, "build", "%s %s:\n%.*s",
-				      a.v[0], step ? "push" : "build",
-				      (int)(pr.out.len > 65536 ? 65536 : pr.out.len),
-				      pr.out.data);
 		cd_proc_result_free(&pr);
 		cd_builder_argv_free(&a);
 		return;

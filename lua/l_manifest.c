@@ -448,8 +448,8 @@ static int l_run(lua_State *L)
 	size_t vlen = 0;
 	const char *vtext = luaL_optlstring(L, 4, NULL, &vlen);
 	struct tmpfile *values = vtext ? values_file(L, op, vtext, vlen) : NULL;
-	struct cd_proc_opts o = {make_argv(L, tool, 2, values), op, NULL, 0,
-				 0, 0, proc_deadline(L)};
+	struct cd_proc_opts o = {.argv = make_argv(L, tool, 2, values), .op = op,
+				 .deadline = proc_deadline(L)};
 	struct cd_lptr *box = cd_lptr_push(L, NULL, free_result);
 	struct cd_proc_result *r = cd_calloc(1, sizeof *r);
 	if (!r)

@@ -10,9 +10,41 @@
 static int run(const char *const *argv, const char *in, size_t out_max,
 	       double secs, struct cd_proc_result *r, struct cd_err *e)
 {
-	struct cd_proc_opts o = {argv, "test", in, in ? strlen(in) : 0,
-				 out_max, 0, secs > 0 ? cd_now() + secs : 0};
+	struct cd_proc_opts o = {.argv = argv, .op = "test", .in = in,
+				 .in_len = in ? strlen(in) : 0, .out_max = out_max,
+				 .deadline = secs > 0 ? cd_now() + secs : 0};
 	return cd_proc_run(&o, r, e);
+}
+
+struct seen_output {
+	struct cd_buf out, err;
+};
+
+static void collect_output(void *ud, int stream, const char *p, size_t n)
+{
+	struct seen_output *s = ud;
+	cd_buf_append(stream == 1 ? &s->out : &s->err, p, n);
+}
+
+/* on_output sees every byte of both streams as it comes, the cap aside. */
+static void streams_live(void)
+{
+	static const char *const argv[] = {
+		"sh", "-c", "i=0; while [ $i -lt 300 ]; do echo line $i; i=$((i+1)); done; echo oops >&2", NULL};
+	struct seen_output s = {{0}, {0}};
+	struct cd_proc_result r;
+	struct cd_err e;
+	struct cd_proc_opts o = {.argv = argv, .op = "test", .out_max = 100,
+				 .on_output = collect_output, .output_ud = &s};
+	T_EQ_INT(cd_proc_run(&o, &r, &e), 0);
+	T_EQ_INT(r.status, 0);
+	T_EQ_INT(r.out_cut, 1);         /* capture capped at 100 bytes ... */
+	T_CHECK(s.out.len > 2000);      /* ... the callback saw it all */
+	T_CHECK(strstr(s.out.data, "line 299\n") != NULL);
+	T_EQ_STR(s.err.data, "oops\n");
+	cd_buf_free(&s.out);
+	cd_buf_free(&s.err);
+	cd_proc_result_free(&r);
 }
 
 static void captures_streams_and_status(void)
@@ -143,6 +175,7 @@ static void kinds(void)
 
 int main(void)
 {
+	T_RUN(streams_live);
 	T_RUN(captures_streams_and_status);
 	T_RUN(argv_is_not_a_shell);
 	T_RUN(feeds_stdin);

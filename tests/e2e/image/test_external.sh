@@ -123,6 +123,20 @@ cfg=$(skopeo inspect --config --tls-verify=false "docker://$(field name)@$(field
 echo "$cfg" | python3 -c 'import json,sys; c=json.load(sys.stdin)["config"]; sys.exit(0 if c["Entrypoint"]==["/bin/sh","/app/hello.sh"] and c["User"]=="65532" and c["Labels"]["org.example.team"]=="shop" and "GREETING=hello from a native image" in c["Env"] else 1)' && ok || bad "skopeo config: $cfg"
 buildah rm "$nctr" >/dev/null 2>&1
 
+t "the builder's output: live on a terminal, every line with -v"
+(cd "$P" && script -q -e -c "'$CDHOST' --insecure-registry '$R' run build.lua --set base='$BASE' --set builder=buildah --set name='$R/$NS/live' --set greeting=live" \
+	"$WORK/tty.out" >/dev/null 2>&1)
+RC=$?
+cp "$WORK/tty.out" "$WORK/.err"
+expect_rc 0
+grep -qE "buildah build $R/$NS/live:[0-9a-f]{64}: STEP [0-9]/[0-9]: " "$WORK/.err" && ok || bad "no live builder line"
+ext builder=podman name="$R/$NS/verbose" greeting=verbose
+(cd "$P" && "$CDHOST" -v --insecure-registry "$R" run build.lua --set base="$BASE" --set builder=podman \
+	--set name="$R/$NS/verbose2" --set greeting=verbose2) >"$WORK/.out" 2>"$WORK/.err"
+RC=$?
+expect_rc 0
+grep -qE "debug: podman build $R/$NS/verbose2:[0-9a-f]{64}: STEP 3/[0-9]: RUN echo" "$WORK/.err" && ok || bad "-v does not show the builder's lines"
+
 t "a failing RUN names the step and the builder's message (exit 1, build_failed)"
 ext builder=buildah name="$R/$NS/broken" dockerfile=Failing.Dockerfile
 expect_rc 1
