@@ -76,7 +76,9 @@ int cd_http_init(struct cd_http *h, const struct cd_ctx *ctx, struct cd_err *err
 	curl_share_setopt(h->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
 	curl_share_setopt(h->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
 	curl_multi_setopt(h->multi, CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX);
-	curl_multi_setopt(h->multi, CURLMOPT_MAX_HOST_CONNECTIONS, 8L);
+	/* 8 connections per host; HTTP/2 multiplexes many streams (the
+	 * waiter's watches) over them, HTTP/1.1 needs one each: up to 64. */
+	curl_multi_setopt(h->multi, CURLMOPT_MAX_HOST_CONNECTIONS, 64L);
 	return 0;
 }
 
@@ -333,6 +335,8 @@ static int setup(struct cd_http *h, struct xfer *x)
 	set_method(e, x);
 	x->h = h;
 	x->seen_up = x->seen_down = 0;
+	if (r->on_data) /* a stream: wait to share an HTTP/2 connection */
+		curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
 	if (h->progress) {
 		curl_easy_setopt(e, CURLOPT_XFERINFOFUNCTION, on_xferinfo);
 		curl_easy_setopt(e, CURLOPT_XFERINFODATA, x);
@@ -543,7 +547,7 @@ struct cd_http_batch *cd_http_batch_new(struct cd_http *h, unsigned parallel)
 	if (!b)
 		return NULL;
 	b->h = h;
-	b->parallel = parallel && parallel <= CD_HTTP_MAX_PARALLEL
+	b->parallel = parallel && parallel <= CD_HTTP_MAX_STREAMS
 			      ? parallel
 			      : CD_HTTP_MAX_PARALLEL;
 	b->done_tail = &b->done;
@@ -726,7 +730,9 @@ int cd_http_do_all(struct cd_http *h, const struct cd_http_req *reqs,
 		   struct cd_http_resp *resps, struct cd_err *errs, size_t n,
 		   unsigned parallel)
 {
-	struct cd_http_batch *b = cd_http_batch_new(h, parallel);
+	struct cd_http_batch *b = cd_http_batch_new(
+		h, parallel && parallel <= CD_HTTP_MAX_PARALLEL ? parallel
+								: CD_HTTP_MAX_PARALLEL);
 	size_t left = 0;
 	int rc = 0;
 	void *tag;

@@ -60,6 +60,8 @@ struct cd_http_resp {
 #define CD_HTTP_MAX_BODY ((size_t)64 << 20)
 #define CD_HTTP_MAX_RETRIES 4
 #define CD_HTTP_MAX_PARALLEL 16
+/* A batch holding long-lived streams (watches) may run this many at once. */
+#define CD_HTTP_MAX_STREAMS 256
 
 struct cd_http {
 	void *share;       /* CURLSH */

@@ -1052,7 +1052,7 @@ int cd_rollout_wait(struct cd_kube *k, struct cd_rollout_item *items, size_t n,
 		feeds_free(&w);
 		return -(int)err->code;
 	}
-	w.b = cd_http_batch_new(k->http, CD_HTTP_MAX_PARALLEL);
+	w.b = cd_http_batch_new(k->http, CD_HTTP_MAX_STREAMS);
 	if (!w.b) {
 		feeds_free(&w);
 		return cd_err_set(err, CD_E_NOMEM, OP, "out of memory");

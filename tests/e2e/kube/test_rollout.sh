@@ -168,6 +168,12 @@ else
 	echo "FAIL: script(1) (bsdutils) is needed for the terminal test" >&2; FAILED=$((FAILED + 1))
 fi
 
+t "8 namespaces of workloads: 33 watches open at once (more than the 16 requests of a batch)"
+run cdh run many.lua --set image="$IMG"
+expect_rc 0
+expect_err "ready 24 watches 33 lists 33"
+for i in 1 2 3 4 5 6 7 8; do kc delete ns "$NS-$i" --wait=false >/dev/null 2>&1; done
+
 t "delete mode waits until the objects are gone"
 run cdh delete wait.lua --set file=workloads.yaml --set set=gone
 expect_rc 0
