@@ -194,6 +194,45 @@ static void test_tags(void)
 	T_EQ_STR(name, "x");
 }
 
+/* The children of a base index for the platforms asked (fuzz_oci_index
+ * checks the same against a model; these are the exact answers). */
+static void test_index_pick(void)
+{
+	static const char ix[] =
+		"{\"manifests\":["
+		"{\"digest\":\"%s\",\"platform\":{\"os\":\"linux\",\"architecture\":\"amd64\"}},"
+		"{\"digest\":\"%s\",\"platform\":{\"os\":\"linux\",\"architecture\":\"arm64\",\"variant\":\"v8\"}},"
+		"{\"digest\":\"%s\",\"platform\":{\"os\":\"unknown\",\"architecture\":\"unknown\"}}]}";
+	char a[72] = "sha256:", b[72] = "sha256:", text[1024];
+	memset(a + 7, 'a', 64);
+	memset(b + 7, 'b', 64);
+	a[71] = b[71] = '\0';
+	struct cd_image_platform out[4];
+	struct cd_err e;
+	size_t n;
+	const char *arm[] = {"linux/arm64"}, *v7[] = {"linux/arm64/v7"};
+	/* the attestation entry has no valid digest, but is never picked */
+	snprintf(text, sizeof text, ix, a, b, "not-a-digest");
+	T_EQ_INT(cd_image_index_pick(text, strlen(text), "base:1", NULL, 0, out,
+				     4, &n, &e), 0);
+	T_EQ_INT(n, 2);
+	T_EQ_STR(out[1].variant, "v8");
+	T_EQ_INT(cd_image_index_pick(text, strlen(text), "base:1", arm, 1, out,
+				     4, &n, &e), 0);
+	T_EQ_INT(n, 1);
+	T_EQ_STR(out[0].digest, b);
+	T_EQ_INT(cd_image_index_pick(text, strlen(text), "base:1", v7, 1, out,
+				     4, &n, &e), -(int)CD_E_NOT_FOUND);
+	T_EQ_STR(e.msg, "base base:1 has no image for the platforms asked (it "
+			"has linux/amd64, linux/arm64/v8, unknown/unknown)");
+	/* a picked child without a valid digest: refused before any request */
+	snprintf(text, sizeof text, ix, a, "../../../x", "");
+	T_EQ_INT(cd_image_index_pick(text, strlen(text), "base:1", arm, 1, out,
+				     4, &n, &e), -(int)CD_E_INVALID);
+	T_CHECK(strstr(e.msg, "manifests[1] has no valid digest") != NULL);
+	T_EQ_INT(n, 0);
+}
+
 static void test_artifacts(void)
 {
 	struct cd_artifacts a;
@@ -224,6 +263,7 @@ int main(void)
 	T_RUN(test_layer_determinism);
 	T_RUN(test_config_manifest);
 	T_RUN(test_tags);
+	T_RUN(test_index_pick);
 	T_RUN(test_artifacts);
 	return T_DONE();
 }
