@@ -137,6 +137,15 @@ double cd_status_parse_time(const char *s)
 
 /* ---- results ---- */
 
+/* Control characters (line breaks, escapes) of the object's text become
+ * spaces: reason and message are one line of plain text. */
+static void one_line(char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			*s = ' ';
+}
+
 __attribute__((format(printf, 4, 5))) static void
 set(struct judge *j, enum cd_status st, const char *reason, const char *fmt,
     ...)
@@ -147,6 +156,8 @@ set(struct judge *j, enum cd_status st, const char *reason, const char *fmt,
 	va_start(ap, fmt);
 	vsnprintf(j->out->message, sizeof j->out->message, fmt, ap);
 	va_end(ap);
+	one_line(j->out->reason);
+	one_line(j->out->message);
 }
 
 /* Appends to the message (cut at the buffer's end). */
@@ -158,6 +169,7 @@ __attribute__((format(printf, 2, 3))) static void append(struct judge *j,
 	va_start(ap, fmt);
 	vsnprintf(j->out->message + n, sizeof j->out->message - n, fmt, ap);
 	va_end(ap);
+	one_line(j->out->message + n);
 }
 
 /* One count check of a kind rule: InProgress when more > less. */
