@@ -234,7 +234,10 @@ static void hc_put(const char *abs, const struct stat *st, const char *digest)
 	if (!hc.map)
 		return;
 	clock_gettime(CLOCK_REALTIME, &now);
-	if (st->st_mtim.tv_sec + 2 >= now.tv_sec || st->st_ctim.tv_sec + 2 >= now.tv_sec)
+	double t = (double)now.tv_sec + now.tv_nsec / 1e9;
+	double m = (double)st->st_mtim.tv_sec + st->st_mtim.tv_nsec / 1e9;
+	double c = (double)st->st_ctim.tv_sec + st->st_ctim.tv_nsec / 1e9;
+	if (t - m < 2.0 || t - c < 2.0)
 		return; /* racy: may change again within its timestamp */
 	stat_line(st, line, sizeof line);
 	size_t l = strlen(line);
