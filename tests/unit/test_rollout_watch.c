@@ -123,6 +123,16 @@ static char *joined(const json_t *log)
 	return buf;
 }
 
+/* LIST, the watch that got 410, a new LIST (which already shows the
+ * Deployment Current, so the wait may end before its watch goes out; if
+ * it went out, it started from the new list's resourceVersion). */
+static void check_relisted(const json_t *log)
+{
+	const char *j = joined(log);
+	T_CHECK(strcmp(j, "LIST|WATCH rv=100|LIST|") == 0 ||
+		strcmp(j, "LIST|WATCH rv=100|LIST|WATCH rv=200|") == 0);
+}
+
 static void gone_event_relists(void)
 {
 	int rc;
@@ -132,7 +142,7 @@ static void gone_event_relists(void)
 	T_EQ_INT(rc, 0);
 	T_EQ_INT(it.res.status, CD_STATUS_CURRENT);
 	T_EQ_INT((int)st.relists, 1);
-	T_EQ_STR(joined(log), "LIST|WATCH rv=100|LIST|WATCH rv=200|");
+	check_relisted(log);
 	json_decref(log);
 }
 
@@ -145,7 +155,7 @@ static void gone_http_relists(void)
 	T_EQ_INT(rc, 0);
 	T_EQ_INT(it.res.status, CD_STATUS_CURRENT);
 	T_EQ_INT((int)st.relists, 1);
-	T_EQ_STR(joined(log), "LIST|WATCH rv=100|LIST|WATCH rv=200|");
+	check_relisted(log);
 	json_decref(log);
 }
 
