@@ -673,14 +673,7 @@ int cd_http_batch_step(struct cd_http_batch *b, double wait, void **done)
 					NULL);
 		else
 			cd_sleep(w);
-		if (b->running) {
-			curl_multi_perform(b->h->multi, &still);
-			drain(b);
-		}
-		if ((*done = pop_done(b)))
-			return 1;
-		if (b->wake && b->wake(b->wake_ud))
-			return 0;
+		/* the top of the loop performs, hands back and asks wake() */
 	}
 }
 
