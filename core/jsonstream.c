@@ -23,12 +23,16 @@ void cd_jstream_reset(struct cd_jstream *s)
 }
 
 /* Scans the frame from where it stopped; returns the length of a complete
- * object, 0 when more bytes are needed, -1 on a stray byte. */
+ * object, 0 when more bytes are needed, -1 on a stray byte between objects,
+ * -2 on a NUL byte (never valid JSON; jansson would read one between tokens
+ * as if it were not there). */
 static long scan(struct cd_jstream *s)
 {
 	const char *d = s->frame.data;
 	for (size_t i = s->scanned; i < s->frame.len; i++) {
 		char c = d[i];
+		if (c == '\0')
+			return -2;
 		if (s->in_string) {
 			if (s->escape)
 				s->escape = 0;
@@ -85,6 +89,8 @@ int cd_jstream_feed(struct cd_jstream *s, const char *p, size_t n,
 		if (cd_buf_append(&s->frame, p, take) != 0)
 			return fail(s, err, "out of memory");
 		long end = scan(s);
+		if (end == -2)
+			return fail(s, err, "a NUL byte");
 		if (end < 0)
 			return fail(s, err, "unexpected byte between objects");
 		if (end == 0) {

@@ -92,6 +92,18 @@ static void stream_malformed(void)
 		T_EQ_INT(cd_jstream_feed(&js, "{}", 2, collect, &s, &e), -1);
 		cd_jstream_free(&js);
 	}
+	/* a NUL byte inside an object (jansson alone would skip it) */
+	{
+		static const char nul[] = "{\"a\":[5\0,1]}\n{}";
+		struct cd_jstream js;
+		struct seen s = {{0}, 0, 0};
+		struct cd_err e;
+		cd_jstream_init(&js);
+		T_EQ_INT(cd_jstream_feed(&js, nul, sizeof nul - 1, collect, &s, &e), -1);
+		T_CHECK(strstr(e.msg, "NUL") != NULL);
+		T_EQ_INT(s.n, 0);
+		cd_jstream_free(&js);
+	}
 	/* an object over the cap */
 	struct cd_jstream js;
 	struct seen s = {{0}, 0, 0};
