@@ -25,7 +25,8 @@ static int is_utf8_start(unsigned char c)
 }
 
 /* Refuses nesting beyond CD_VALUE_MAX_DEPTH before jansson recurses into
- * it, with the position of the first bracket too many. */
+ * it, with the position of the first bracket too many, and a raw NUL byte
+ * outside strings (jansson refuses one inside). */
 static int check_depth(const char *s, size_t n, const char *name,
 		       struct cd_err *err)
 {
@@ -52,6 +53,11 @@ static int check_depth(const char *s, size_t n, const char *name,
 						  CD_VALUE_MAX_DEPTH);
 		} else if (c == ']' || c == '}') {
 			depth--;
+		} else if (c == '\0') {
+			/* never JSON; jansson would read it as if absent */
+			return cd_err_set(err, CD_E_INVALID, OP_DECODE,
+					  "%s:%d:%d: a NUL byte", name, line,
+					  col);
 		}
 	}
 	return 0;
