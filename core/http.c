@@ -24,6 +24,7 @@ struct xfer {
 	size_t upload_off;     /* body in memory */
 	size_t delivered;      /* bytes passed to on_data */
 	int overflow, stopped;
+	double cut_wait;       /* > 0: a retry the deadline ruled out */
 	double start_at;       /* cd_now() when it may (re)start */
 	double t0;
 	int state;             /* 0 waiting, 1 running, 2 done */
@@ -401,13 +402,26 @@ double cd_http_retry_after(const char *v, double now_wall)
 	return d > 0 ? d : 0;
 }
 
+/* A 429, or a 503 with Retry-After, says the server did not act on the
+ * request and when to come back: any method may be sent again then (as
+ * client-go does), a POST included. */
+static int declined(struct xfer *x, CURLcode rc)
+{
+	char v[64];
+	return rc == CURLE_OK &&
+	       (x->resp->status == 429 ||
+		(x->resp->status == 503 &&
+		 cd_http_header(x->resp, "Retry-After", v, sizeof v)));
+}
+
 /* The delay before the next attempt, or -1 to give up. */
 static double retry_delay(struct cd_http *h, struct xfer *x, CURLcode rc)
 {
 	const struct cd_http_req *r = x->req;
 	long status = x->resp->status;
-	if (!r->idempotent || x->resp->attempts > h->max_retries ||
-	    x->delivered || x->stopped || x->overflow)
+	if ((!r->idempotent && !declined(x, rc)) ||
+	    x->resp->attempts > h->max_retries || x->delivered || x->stopped ||
+	    x->overflow)
 		return -1;
 	if (rc != CURLE_OK ? !retryable_curl(rc) : !retryable_status(status))
 		return -1;
@@ -424,8 +438,10 @@ static double retry_delay(struct cd_http *h, struct xfer *x, CURLcode rc)
 	}
 	if (delay > 30)
 		delay = 30;
-	if (h->ctx && h->ctx->deadline > 0 && cd_now() + delay >= h->ctx->deadline)
-		return -1; /* no time left for another try */
+	if (h->ctx && h->ctx->deadline > 0 && cd_now() + delay >= h->ctx->deadline) {
+		x->cut_wait = delay; /* no time left for another try */
+		return -1;
+	}
 	return delay;
 }
 
@@ -494,6 +510,16 @@ static int finished(struct cd_http *h, struct xfer *x, CURLcode rc)
 	if (rc != CURLE_OK || x->overflow || x->stopped) {
 		x->resp->status = 0;
 		fail(h, x, rc);
+	} else if (x->cut_wait > 0) {
+		/* The server would have had us back, the run's deadline not: a
+		 * timeout, not the server's answer. */
+		cd_err_set(x->err, CD_E_TIMEOUT, "http",
+			   "%s %s: HTTP %ld, retry in %.0f s, past the run's "
+			   "--timeout (%s)",
+			   x->req->method ? x->req->method : "GET", x->req->url,
+			   x->resp->status, x->cut_wait,
+			   x->req->what ? x->req->what : "request");
+		x->resp->status = 0;
 	}
 	x->state = 2;
 	return 1;

@@ -3,7 +3,9 @@
  * Every request goes through one multi handle and one share handle per run
  * (connection reuse, HTTP/2 when offered), with TLS verification on by
  * default, bounded retries with backoff for idempotent requests (connection
- * loss, 429 with Retry-After, 5xx), a hard cap on every response body, and
+ * loss, 408, 429, 5xx; Retry-After honoured, capped at 30 s) and for any
+ * request a server declined (429, or 503 with Retry-After), a hard cap on
+ * every response body, and
  * the run's deadline honoured by every wait. Redirects are followed only
  * when asked, over http(s) only, and credentials never go to another host
  * (libcurl drops Authorization across hosts). */
@@ -39,7 +41,8 @@ struct cd_http_req {
 	const char *proxy;          /* NULL: HTTPS_PROXY/NO_PROXY from the
 				       environment; else this one, always */
 	int follow;                 /* follow redirects */
-	int idempotent;             /* may be retried */
+	int idempotent;             /* may be retried (else only when
+				       declined: 429, 503 + Retry-After) */
 	size_t max_body;            /* response cap; 0 = CD_HTTP_MAX_BODY */
 	double timeout;             /* whole request, seconds; 0 = only the deadline */
 	/* Streaming: chunks go here instead of resp->body; return non-zero to

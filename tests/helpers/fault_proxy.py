@@ -4,15 +4,24 @@
 usage: fault_proxy.py PORTFILE UPSTREAM_HOST:PORT [--rule RULE]... [--log FILE]
 RULE is METHOD:PATH-SUBSTRING:ACTION:COUNT (COUNT 0 = every time), ACTION one of
   500        answer 500 with a registry error body, without forwarding
+  429[=N]    answer 429 TOOMANYREQUESTS (with Retry-After: N when given)
+  503[=N]    answer 503 UNAVAILABLE (with Retry-After: N when given)
   reset      read half of the request body, then reset the connection
+  truncate   forward, then send the full Content-Length but only half the
+             body and close the connection
   corrupt    forward, then add a byte to the response body (digest changes)
   baddigest  forward, then replace Docker-Content-Digest with a wrong one
 Everything else is forwarded unchanged (Host included, so the registry's
 Location headers point back at the proxy). --log gets one line per request:
-"METHOD PATH STATUS" (or "METHOD PATH reset").
+"METHOD PATH STATUS" (or "METHOD PATH reset" / "METHOD PATH truncated");
+--timelog the same lines after a monotonic time in seconds, "T METHOD PATH
+STATUS", for tests that measure waits.
 """
 import argparse, http.client, http.server, os, socket, socketserver, struct
-import sys, threading
+import sys, threading, time
+
+REFUSALS = {"429": (429, "TOOMANYREQUESTS", "injected rate limit"),
+            "503": (503, "UNAVAILABLE", "injected unavailability")}
 
 HOP = {"connection", "keep-alive", "transfer-encoding", "proxy-connection", "upgrade"}
 
@@ -44,9 +53,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
         pass
 
     def log(self, what):
-        if ARGS.log:
-            with LOCK, open(ARGS.log, "a") as f:
-                f.write("%s %s %s\n" % (self.command, self.path, what))
+        line = "%s %s %s\n" % (self.command, self.path, what)
+        with LOCK:
+            if ARGS.log:
+                with open(ARGS.log, "a") as f:
+                    f.write(line)
+            if ARGS.timelog:
+                with open(ARGS.timelog, "a") as f:
+                    f.write("%.3f %s" % (time.monotonic(), line))
 
     def read_body(self, limit=None):
         n = int(self.headers.get("Content-Length") or 0)
@@ -82,6 +96,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if action == "500":
             err = b'{"errors":[{"code":"UNKNOWN","message":"injected failure","detail":null}]}'
             return self.send(500, [("Content-Type", "application/json")], err)
+        if action and action.split("=")[0] in REFUSALS:
+            status, code, msg = REFUSALS[action.split("=")[0]]
+            hdrs = [("Content-Type", "application/json")]
+            if "=" in action:
+                hdrs.append(("Retry-After", action.split("=", 1)[1]))
+            err = ('{"errors":[{"code":"%s","message":"%s","detail":null}]}'
+                   % (code, msg)).encode()
+            return self.send(status, hdrs, err)
         conn = http.client.HTTPConnection(ARGS.upstream, timeout=60)
         hdrs = {k: v for k, v in self.headers.items() if k.lower() not in HOP}
         conn.request(self.command, self.path, body=body if body or self.command in
@@ -95,6 +117,18 @@ class Handler(http.server.BaseHTTPRequestHandler):
             headers = [(k, "sha256:" + "0" * 64 if k.lower() == "docker-content-digest"
                         else v) for k, v in headers]
         conn.close()
+        if action == "truncate" and self.command != "HEAD" and len(data) > 1:
+            self.send_response(resp.status)
+            for k, v in headers:
+                if k.lower() not in HOP and k.lower() != "content-length":
+                    self.send_header(k, v)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data[:len(data) // 2])
+            self.wfile.flush()
+            self.log("truncated")
+            self.close_connection = True
+            return
         if self.command == "HEAD":
             self.send_response(resp.status)
             for k, v in headers:
@@ -119,6 +153,7 @@ def main():
     p.add_argument("upstream")
     p.add_argument("--rule", action="append", default=[])
     p.add_argument("--log")
+    p.add_argument("--timelog")
     ARGS = p.parse_args()
     RULES = Rules(ARGS.rule)
     LOCK = threading.Lock()

@@ -10,6 +10,7 @@ Paths (KEY separates independent counters):
   /status/N              status N
   /flaky/KEY/N           503 for the first N requests, then 200 "recovered"
   /ratelimit/KEY         429 with Retry-After: 1 once, then 200 "after wait"
+  /busy/KEY              503 with Retry-After: 1 once, then 200 "after wait"
   /drop/KEY/N            close the connection without answering N times, then 200
   /redirect-other        302 to http://localhost:PORT/echo-auth (another host)
   /redirect-same         302 to /echo-auth on the same host
@@ -71,9 +72,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
             if n <= int(parts[2]):
                 return self.reply(503, "try later")
             return self.reply(200, "recovered")
-        if head == "ratelimit":
-            n = bump("rl:" + parts[1])
+        if head in ("ratelimit", "busy"):
+            n = bump(head + ":" + parts[1])
             if n == 1:
+                if head == "busy":
+                    return self.reply(503, "busy", {"Retry-After": "1"})
                 return self.reply(429, "slow down", {"Retry-After": "1"})
             return self.reply(200, "after wait")
         if head == "drop":

@@ -139,6 +139,19 @@ static void honours_retry_after(void)
 	T_EQ_INT(r.attempts, 2);
 	T_CHECK(cd_now() - t0 >= 0.9); /* waited the server's Retry-After: 1 */
 	cd_http_resp_free(&r);
+	/* a 429 is a refusal: even a request that is not idempotent goes
+	 * again (a plain 503 does not: retries_5xx_then_succeeds) */
+	t0 = cd_now();
+	T_EQ_INT(get("/ratelimit/b", &r, &e, 0), 0);
+	T_EQ_INT(r.status, 200);
+	T_EQ_INT(r.attempts, 2);
+	T_CHECK(cd_now() - t0 >= 0.9);
+	cd_http_resp_free(&r);
+	/* so is a 503 that says when to come back */
+	T_EQ_INT(get("/busy/a", &r, &e, 0), 0);
+	T_EQ_INT(r.status, 200);
+	T_EQ_INT(r.attempts, 2);
+	cd_http_resp_free(&r);
 	T_CHECK(cd_http_retry_after("7", 0) == 7);
 	T_CHECK(cd_http_retry_after("Wed, 21 Oct 2015 07:28:00 GMT",
 				    1445412480 - 10) == 10);
@@ -213,6 +226,16 @@ static void deadline(void)
 	T_CHECK(cd_http_do(&h2, &q, &r, &e) != 0);
 	T_EQ_INT(e.code, CD_E_TIMEOUT);
 	T_CHECK(cd_now() - t0 < 2.0);
+	cd_http_resp_free(&r);
+	/* a Retry-After past the deadline: a timeout at once, saying so */
+	ctx.deadline = cd_now() + 0.5;
+	snprintf(url, sizeof url, "%s/ratelimit/deadline", base);
+	t0 = cd_now();
+	T_CHECK(cd_http_do(&h2, &q, &r, &e) != 0);
+	T_EQ_INT(e.code, CD_E_TIMEOUT);
+	T_CHECK(strstr(e.msg, "HTTP 429, retry in 1 s, past the run's --timeout") != NULL);
+	T_EQ_INT(r.attempts, 1);
+	T_CHECK(cd_now() - t0 < 0.5);
 	cd_http_resp_free(&r);
 	cd_http_free(&h2);
 }

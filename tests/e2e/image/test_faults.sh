@@ -2,7 +2,10 @@
 # Faults and bad input for native builds (cdhost.image.build): the fault
 # proxy (tests/helpers/fault_proxy.py) between cdhost and the plain registry
 # returns 500 then 201, resets a layer upload half-way, corrupts a base
-# manifest, lies about a pushed manifest's digest, keeps failing; then wrong
+# manifest, lies about a pushed manifest's digest, keeps failing, answers
+# 429/503 with and without Retry-After (the wait measured from the proxy's
+# time log, the attempts counted, a Retry-After beyond --timeout ends at the
+# deadline), truncates responses; then wrong
 # credentials and an unreadable context file in run mode. Every case ends in
 # success after retry or a clear error, and in every case the tag is absent
 # or names a complete image (skopeo copies it with every blob, digests
@@ -112,6 +115,70 @@ proxy pindex2
 img "$P" name="$PX/$NS/h" base="$PX/seed/multi:v1" tag=m1
 expect_rc 0
 present_and_complete "$R/$NS/h:m1"
+unset CDH_FLAGS
+
+# gap SECONDS between the first "METHOD PATH-REGEX STATUS1" line and the next
+# "METHOD PATH-REGEX STATUS2" line of the proxy's time log
+gap() {
+	awk -v a="^$1 $2 $3\$" -v b="^$1 $2 $4\$" '
+		{ t = $1; $1 = ""; sub(/^ /, "") }
+		t0 == "" && $0 ~ a { t0 = t; next }
+		t0 != "" && $0 ~ b { printf "%.3f\n", t - t0; exit }' "$PXLOG.t"
+}
+# at_least A B: A >= B (decimals)
+at_least() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a != "" && a + 0 >= b + 0) }'; }
+
+t "429 with Retry-After: 2 on the manifest PUT: the retry comes 2 s later, then 201"
+proxy p429 "PUT:/manifests/:429=2:1"
+img "$P" name="$PX/$NS/k" tag=v1
+expect_rc 0
+expect_eq "$(field digest)" "$D"
+G=$(gap PUT "/v2/$NS/k/manifests/v1" 429 201)
+at_least "$G" 1.95 && ok || bad "the retry came ${G:-never} s after the 429, not after Retry-After: 2"
+present_and_complete "$R/$NS/k:v1"
+
+t "429 without Retry-After on the upload POST: a refusal, so the POST is sent again"
+proxy p429post "POST:/blobs/uploads/:429:1"
+img "$P" name="$PX/$NS/l" tag=v1
+expect_rc 0
+grep -q "^POST /v2/$NS/l/blobs/uploads/ 429$" "$PXLOG" && ok || bad "no injected 429 on the POST"
+[ "$(grep -c "^POST /v2/$NS/l/blobs/uploads/ 202$" "$PXLOG")" -ge 1 ] && ok || bad "the POST was not sent again"
+present_and_complete "$R/$NS/l:v1"
+
+t "503 with Retry-After: 1 on every manifest PUT: bounded attempts, a clear error, no tag"
+proxy p503 "PUT:/manifests/:503=1:0"
+SECONDS=0
+img "$P" name="$PX/$NS/m" tag=v1
+took=$SECONDS
+expect_rc 1
+expect_err "[server]"
+expect_err "503"
+expect_err "$NS/m"
+N503=$(grep -c "^PUT /v2/$NS/m/manifests/v1 503$" "$PXLOG")
+# CD_HTTP_MAX_RETRIES (core/http.h) is 4: five attempts in all, a second apart
+expect_eq "$N503" 5
+[ "$took" -lt 30 ] && ok || bad "giving up took $took s"
+G=$(gap PUT "/v2/$NS/m/manifests/v1" 503 503)
+at_least "$G" 0.95 && ok || bad "attempts ${G:-?} s apart despite Retry-After: 1"
+absent "$R/$NS/m:v1"
+
+t "429 with Retry-After beyond --timeout: ends at the deadline (exit 4), no tag"
+proxy p429long "PUT:/manifests/:429=30:0"
+SECONDS=0
+CDH_FLAGS="$CDH_FLAGS --timeout 4s" img "$P" name="$PX/$NS/n" tag=v1
+took=$SECONDS
+expect_rc 4
+expect_err "[timeout]"
+[ "$took" -lt 10 ] && ok || bad "a 30 s Retry-After outlived --timeout 4s ($took s)"
+absent "$R/$NS/n:v1"
+
+t "a truncated base manifest and a truncated config blob: retried, then the build completes"
+proxy ptrunc "GET:/manifests/:truncate:1" "GET:/blobs/sha256:truncate:1"
+img "$P" name="$R/$NS/o" base="$PX/seed/one:v1" tag=v1
+expect_rc 0
+grep -q "^GET /v2/seed/one/manifests/v1 truncated$" "$PXLOG" && ok || bad "no truncated manifest GET"
+grep -q "^GET /v2/seed/one/manifests/v1 200$" "$PXLOG" && ok || bad "the manifest GET was not retried"
+present_and_complete "$R/$NS/o:v1"
 unset CDH_FLAGS
 
 t "wrong credentials: unauthorized, naming the user and file, never the password"
