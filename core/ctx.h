@@ -5,6 +5,7 @@
 #ifndef CD_CTX_H
 #define CD_CTX_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -45,5 +46,22 @@ struct cd_ctx {
 
 /* 1 if name is in the list. */
 int cd_strlist_has(const struct cd_strlist *l, const char *name);
+
+/* The signal (SIGINT, SIGTERM) that asked the run to stop, or 0. Set from
+ * the CLI's signal handler (lock-free); from then on every wait that
+ * honours the run's deadline ends as if it had passed. */
+extern atomic_int cd_stop_signal;
+
+/* The deadline to honour now: c->deadline (0 = none), or one long past once
+ * a stop signal arrived. Use it wherever a wait reads the deadline. */
+double cd_ctx_deadline(const struct cd_ctx *c);
+
+/* Why a wait ended at its deadline, for messages: "interrupted by SIGTERM"
+ * after a stop signal, else "the run's --timeout was reached". */
+const char *cd_deadline_why(void);
+
+/* Installs the SIGINT/SIGTERM handlers that set cd_stop_signal; a second
+ * SIGINT or SIGTERM ends the process at once (the default action). */
+void cd_stop_signals_install(void);
 
 #endif

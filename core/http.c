@@ -223,8 +223,12 @@ static void set_method(CURL *e, struct xfer *x)
 static double time_left(struct cd_http *h, const struct cd_http_req *r)
 {
 	double left = r->timeout > 0 ? r->timeout : 0;
-	if (h->ctx && h->ctx->deadline > 0) {
-		double d = h->ctx->deadline - cd_now();
+	double deadline = cd_ctx_deadline(h->ctx);
+	if (r->cleanup)
+		return left > 0 && left < CD_HTTP_CLEANUP_SECONDS
+			       ? left : CD_HTTP_CLEANUP_SECONDS;
+	if (deadline > 0) {
+		double d = deadline - cd_now();
 		if (left == 0 || d < left)
 			left = d > 0.001 ? d : 0.001;
 	}
@@ -438,8 +442,11 @@ static double retry_delay(struct cd_http *h, struct xfer *x, CURLcode rc)
 	}
 	if (delay > 30)
 		delay = 30;
-	if (h->ctx && h->ctx->deadline > 0 && cd_now() + delay >= h->ctx->deadline) {
-		x->cut_wait = delay; /* no time left for another try */
+	double deadline = cd_ctx_deadline(h->ctx);
+	if (r->cleanup)
+		return -1; /* one try: the run is ending */
+	if (deadline > 0 && cd_now() + delay >= deadline) {
+		x->cut_wait = delay > 0 ? delay : 0.001; /* no time for a try */
 		return -1;
 	}
 	return delay;
@@ -460,11 +467,11 @@ static void fail(struct cd_http *h, struct xfer *x, CURLcode rc)
 	else if (x->stopped)
 		cd_err_set(x->err, CD_E_INVALID, "http", "%s %s: stopped (%s)",
 			   m, r->url, what);
-	else if (rc == CURLE_OPERATION_TIMEDOUT && h->ctx &&
-		 h->ctx->deadline > 0 && cd_now() >= h->ctx->deadline - 0.01)
-		cd_err_set(x->err, CD_E_TIMEOUT, "http",
-			   "%s %s: the run's --timeout was reached (%s)", m,
-			   r->url, what);
+	else if (rc == CURLE_OPERATION_TIMEDOUT &&
+		 cd_ctx_deadline(h->ctx) > 0 &&
+		 cd_now() >= cd_ctx_deadline(h->ctx) - 0.01)
+		cd_err_set(x->err, CD_E_TIMEOUT, "http", "%s %s: %s (%s)", m,
+			   r->url, cd_deadline_why(), what);
 	else
 		cd_err_set(x->err, CD_E_UNREACHABLE, "http",
 			   "%s %s: %s (%s%s)", m, r->url, why, what,
@@ -511,14 +518,19 @@ static int finished(struct cd_http *h, struct xfer *x, CURLcode rc)
 		x->resp->status = 0;
 		fail(h, x, rc);
 	} else if (x->cut_wait > 0) {
-		/* The server would have had us back, the run's deadline not: a
-		 * timeout, not the server's answer. */
-		cd_err_set(x->err, CD_E_TIMEOUT, "http",
-			   "%s %s: HTTP %ld, retry in %.0f s, past the run's "
-			   "--timeout (%s)",
-			   x->req->method ? x->req->method : "GET", x->req->url,
-			   x->resp->status, x->cut_wait,
-			   x->req->what ? x->req->what : "request");
+		/* The server would have had us back, the run's deadline (or a
+		 * stop signal) not: a timeout, not the server's answer. */
+		const char *m = x->req->method ? x->req->method : "GET";
+		const char *what = x->req->what ? x->req->what : "request";
+		if (atomic_load(&cd_stop_signal))
+			cd_err_set(x->err, CD_E_TIMEOUT, "http",
+				   "%s %s: HTTP %ld, %s (%s)", m, x->req->url,
+				   x->resp->status, cd_deadline_why(), what);
+		else
+			cd_err_set(x->err, CD_E_TIMEOUT, "http",
+				   "%s %s: HTTP %ld, retry in %.0f s, past the "
+				   "run's --timeout (%s)", m, x->req->url,
+				   x->resp->status, x->cut_wait, what);
 		x->resp->status = 0;
 	}
 	x->state = 2;
@@ -673,6 +685,28 @@ static void *pop_done(struct cd_http_batch *b)
 	return tag;
 }
 
+/* A stop signal (SIGINT, SIGTERM): every transfer of the batch ends now,
+ * running or waiting, as a timeout saying so. */
+static void interrupt_all(struct cd_http_batch *b)
+{
+	struct xfer *x = b->pending, *next;
+	for (; x; x = next) {
+		next = x->next;
+		if (x->req->cleanup || x->state == 2)
+			continue;
+		if (x->state == 1)
+			b->running--;
+		teardown(b->h, x);
+		x->resp->status = 0;
+		cd_err_set(x->err, CD_E_TIMEOUT, "http", "%s %s: %s (%s)",
+			   x->req->method ? x->req->method : "GET", x->req->url,
+			   cd_deadline_why(),
+			   x->req->what ? x->req->what : "request");
+		x->state = 2;
+		unlink_xfer(b, x);
+	}
+}
+
 int cd_http_batch_step(struct cd_http_batch *b, double wait, void **done)
 {
 	int still;
@@ -681,6 +715,8 @@ int cd_http_batch_step(struct cd_http_batch *b, double wait, void **done)
 	if (*done)
 		return 1;
 	for (;;) {
+		if (atomic_load(&cd_stop_signal) && b->pending)
+			interrupt_all(b); /* cleanups go on */
 		launch(b);
 		if (b->running) {
 			curl_multi_perform(b->h->multi, &still);

@@ -43,6 +43,9 @@ struct cd_http_req {
 	int follow;                 /* follow redirects */
 	int idempotent;             /* may be retried (else only when
 				       declined: 429, 503 + Retry-After) */
+	int cleanup;                /* undoes something of the run (a lock):
+				       still sent after a stop signal or the
+				       deadline, within CD_HTTP_CLEANUP_SECONDS */
 	size_t max_body;            /* response cap; 0 = CD_HTTP_MAX_BODY */
 	double timeout;             /* whole request, seconds; 0 = only the deadline */
 	/* Streaming: chunks go here instead of resp->body; return non-zero to
@@ -62,6 +65,7 @@ struct cd_http_resp {
 
 #define CD_HTTP_MAX_BODY ((size_t)64 << 20)
 #define CD_HTTP_MAX_RETRIES 4
+#define CD_HTTP_CLEANUP_SECONDS 5.0
 #define CD_HTTP_MAX_PARALLEL 16
 /* A batch holding long-lived streams (watches) may run this many at once. */
 #define CD_HTTP_MAX_STREAMS 256

@@ -178,7 +178,7 @@ static int auth_line(struct cd_kube *k, char *out, size_t n,
 {
 	const char *token, *cert, *key;
 	out[0] = '\0';
-	if (cd_kubeconfig_credential(k->kc, k->ctx ? k->ctx->deadline : 0,
+	if (cd_kubeconfig_credential(k->kc, cd_ctx_deadline(k->ctx),
 				     &token, &cert, &key, err) != 0)
 		return -1;
 	if (cert && key) {
@@ -226,6 +226,7 @@ static void build_req(struct cd_kube *k, const struct cd_kube_req *r,
 	hr->tls = &k->tls;
 	hr->proxy = k->kc->proxy_url;
 	hr->idempotent = strcmp(r->method, "POST") != 0;
+	hr->cleanup = r->cleanup;
 	hr->what = r->what;
 }
 

@@ -53,6 +53,7 @@ const char *cd_kube_propagation(const char *name);
 struct cd_kube_req {
 	const char *method, *path, *ctype, *body, *what;
 	int ok404; /* a 404 is not an error (returns 0, *status 404) */
+	int cleanup; /* see struct cd_http_req: runs after a stop or the deadline */
 };
 int cd_kube_call(struct cd_kube *k, const struct cd_kube_req *r, json_t **out,
 		 long *status, struct cd_err *err);

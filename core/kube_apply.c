@@ -699,18 +699,21 @@ static int established(const json_t *crd)
 static int wait_crds(struct run *r, struct item *g, size_t n, struct cd_err *err)
 {
 	double until = cd_now() + 60;
-	if (r->k->ctx && r->k->ctx->deadline && r->k->ctx->deadline < until)
-		until = r->k->ctx->deadline;
+	double run = cd_ctx_deadline(r->k->ctx);
+	if (run > 0 && run < until)
+		until = run;
 	for (size_t i = 0; i < n; i++) {
 		json_t *cur = json_incref(g[i].after);
 		while (!established(cur)) {
 			json_decref(cur);
 			cur = NULL;
-			if (cd_now() > until)
+			if (cd_now() > until || atomic_load(&cd_stop_signal))
 				return cd_err_set(err, CD_E_TIMEOUT, OP,
 						  "CustomResourceDefinition %s "
-						  "did not become Established",
-						  g[i].name);
+						  "did not become Established%s%s",
+						  g[i].name,
+						  atomic_load(&cd_stop_signal) ? ": " : "",
+						  atomic_load(&cd_stop_signal) ? cd_deadline_why() : "");
 			cd_sleep(0.2);
 			long st;
 			struct cd_kube_req rq = {.method = "GET", .path = g[i].path,
@@ -845,8 +848,9 @@ static int lock_set(struct run *r, struct cd_err *err)
 	parent_path(r, "leases", name, path, sizeof path);
 	double start = cd_now(), until = start + r->o->lock_wait;
 	int by_deadline = 0;
-	if (r->k->ctx && r->k->ctx->deadline && r->k->ctx->deadline < until) {
-		until = r->k->ctx->deadline; /* --timeout wins */
+	double run = cd_ctx_deadline(r->k->ctx);
+	if (run > 0 && run < until) {
+		until = run; /* --timeout wins */
 		by_deadline = 1;
 	}
 	for (;;) {
@@ -911,7 +915,8 @@ static void unlock_set(struct run *r)
 	snprintf(name, sizeof name, "%s-cdhost-lock", r->o->applyset);
 	parent_path(r, "leases", name, path, sizeof path);
 	struct cd_kube_req rq = {.method = "DELETE", .path = path,
-				 .what = "unlock the apply set", .ok404 = 1};
+				 .what = "unlock the apply set", .ok404 = 1,
+				 .cleanup = 1};
 	cd_kube_call(r->k, &rq, &out, &st, &e);
 	json_decref(out);
 	r->locked = 0;

@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ctx.h"
 #include "util.h"
 
 extern char **environ;
@@ -155,8 +156,8 @@ static int poll_ms(double deadline)
 	return left <= 0 ? 0 : left > 1 ? 1000 : (int)(left * 1000) + 1;
 }
 
-/* Pumps the pipes until both output streams end or the deadline passes.
- * Returns 1 on the deadline. */
+/* Pumps the pipes until both output streams end, the deadline passes or a
+ * stop signal arrives. Returns 1 on the deadline, 2 on a stop signal. */
 static int pump(const struct cd_proc_opts *o, struct pipes *p,
 		struct cd_proc_result *r)
 {
@@ -166,6 +167,8 @@ static int pump(const struct cd_proc_opts *o, struct pipes *p,
 		struct pollfd fds[3] = {{p->in, POLLOUT, 0},
 					{p->out, POLLIN, 0},
 					{p->err, POLLIN, 0}};
+		if (atomic_load(&cd_stop_signal))
+			return 2;
 		if (o->deadline > 0 && cd_now() >= o->deadline)
 			return 1;
 		int n = poll(fds, 3, poll_ms(o->deadline));
@@ -181,6 +184,21 @@ static int pump(const struct cd_proc_opts *o, struct pipes *p,
 			drain(&p->err, &r->err, err_max, &r->err_cut, o, 2);
 	}
 	return 0;
+}
+
+/* A stop signal: the child's process group gets SIGTERM (a builder may
+ * clean up), up to two seconds to end, then SIGKILL for what is left. */
+static void stop_gently(pid_t pid)
+{
+	kill(-pid, SIGTERM);
+	for (int i = 0; i < 40; i++) {
+		siginfo_t si = {0};
+		if (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+		    si.si_pid == pid)
+			break;
+		cd_sleep(0.05);
+	}
+	kill(-pid, SIGKILL);
 }
 
 static void reap(pid_t pid, struct cd_proc_result *r)
@@ -234,16 +252,25 @@ int cd_proc_run_env(const struct cd_proc_opts *o, const char *const *envp,
 		return rc;
 	block_sigpipe(&old);
 	rc = spawn(o, (char *const *)envp, &p, &pid, err);
+	int stopped = 0;
 	if (rc == 0) {
-		r->timed_out = pump(o, &p, r);
-		if (r->timed_out)
+		int why = pump(o, &p, r);
+		r->timed_out = why != 0;
+		stopped = why == 2;
+		if (stopped)
+			stop_gently(pid);
+		else if (r->timed_out)
 			kill(-pid, SIGKILL);
 		pipes_close(&p);
 		reap(pid, r);
 	}
 	pipes_close(&p);
 	restore_sigpipe(&old);
-	if (rc == 0 && r->timed_out)
+	if (rc == 0 && stopped)
+		rc = cd_err_set(err, CD_E_TIMEOUT, o->op,
+				"'%s' was stopped: %s", o->argv[0],
+				cd_deadline_why());
+	else if (rc == 0 && r->timed_out)
 		rc = cd_err_set(err, CD_E_TIMEOUT, o->op,
 				"'%s' did not finish before the deadline and "
 				"was killed",

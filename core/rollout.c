@@ -965,9 +965,9 @@ static int setup(struct waiter *w, struct cd_err *err)
 static double overall_deadline(const struct waiter *w)
 {
 	double d = w->o->timeout > 0 ? w->start + w->o->timeout : 0;
-	const struct cd_ctx *ctx = w->k->ctx;
-	if (ctx && ctx->deadline > 0 && (d == 0 || ctx->deadline < d))
-		d = ctx->deadline;
+	double run = cd_ctx_deadline(w->k->ctx);
+	if (run > 0 && (d == 0 || run < d))
+		d = run;
 	return d;
 }
 
@@ -1024,11 +1024,11 @@ static int conclude(struct waiter *w, int timed_out, struct cd_err *err)
 	if (count > 1)
 		snprintf(more, sizeof more, " (and %zu more)", count - 1);
 	if (count || timed_out) {
-		const struct cd_ctx *ctx = w->k->ctx;
-		int run = ctx && ctx->deadline > 0 && cd_now() >= ctx->deadline - 0.01;
+		double rd = cd_ctx_deadline(w->k->ctx);
+		int run = rd > 0 && cd_now() >= rd - 0.01;
 		return cd_err_set(err, CD_E_TIMEOUT, OP,
 				  "%s after %s; still waiting for %s%s",
-				  run ? "the run's --timeout was reached" : "timed out",
+				  run ? cd_deadline_why() : "timed out",
 				  took, first, more);
 	}
 	return 0;
@@ -1075,7 +1075,8 @@ int cd_rollout_wait(struct cd_kube *k, struct cd_rollout_item *items, size_t n,
 		}
 		if (w.fatal.code || left == 0 || (o->fail_fast && failed))
 			break;
-		if (deadline > 0 && now >= deadline) {
+		if ((deadline > 0 && now >= deadline) ||
+		    atomic_load(&cd_stop_signal)) {
 			timed_out = 1;
 			break;
 		}

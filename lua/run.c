@@ -139,9 +139,17 @@ static void report_error(struct cd_sandbox *sb, struct cd_report *rep,
 		code = CD_E_RECIPE;
 		op = "";
 	}
+	/* A stop signal ended the run: say so, whatever error it surfaced as
+	 * (the sandbox's deadline trip, an HTTP wait, a builder stopped). */
+	const char *code_name = cd_code_name(code);
+	if (atomic_load(&cd_stop_signal)) {
+		code_name = "interrupted";
+		if (atomic_load(&sb->tripped) == CD_TRIP_TIMEOUT)
+			msg = cd_deadline_why();
+	}
 	if (rep->format == CD_FORMAT_JSON) {
 		json_t *f = json_pack("{s:s, s:s, s:s, s:s, s:i}", "code",
-				      cd_code_name(code), "op", op ? op : "",
+				      code_name, "op", op ? op : "",
 				      "message", msg ? msg : "", "where",
 				      where ? where : "", "exit", exit_code);
 		json_t *tb = json_array();
@@ -158,7 +166,7 @@ static void report_error(struct cd_sandbox *sb, struct cd_report *rep,
 	cd_report_log(rep, CD_LOG_ERROR, "recipe", "%s%s%s%s%s [%s]",
 		      where && *where ? where : "", where && *where ? " " : "",
 		      op && *op ? op : "", op && *op ? ": " : "", msg ? msg : "",
-		      cd_code_name(code));
+		      code_name);
 	if (lua_getfield(L, idx, "traceback") == LUA_TTABLE &&
 	    luaL_len(L, -1) > 0) {
 		fputs("stack traceback (recipe frames):\n", rep->out);
@@ -193,7 +201,10 @@ static void report_summary(struct cd_cli *cli, int exit_code, double secs)
 		snprintf(what + n, sizeof what - n, "%s%u object(s) rendered",
 			 n ? "; " : "", c->stats.rendered);
 	snprintf(line, sizeof line, "%s of %s %s in %s: %s", cd_mode_name(c->mode),
-		 c->recipe, exit_code ? "failed" : "finished", t, what);
+		 c->recipe,
+		 !exit_code ? "finished"
+		 : atomic_load(&cd_stop_signal) ? "interrupted" : "failed",
+		 t, what);
 	if (c->report->format == CD_FORMAT_JSON) {
 		json_t *f = json_pack("{s:s, s:s, s:i, s:f, s:i, s:i, s:i, s:i, s:i, s:i, s:i}",
 				      "mode", cd_mode_name(c->mode), "recipe",
@@ -241,6 +252,7 @@ int cd_run_recipe(struct cd_cli *cli)
 	c->report = &rep;
 	c->recipe = cli->recipe;
 	c->started = cd_now();
+	cd_stop_signals_install();
 	if (cli->limits.timeout > 0)
 		c->deadline = c->started + cli->limits.timeout;
 	if (cd_fs_project_root(cli->recipe, &root, &err) != 0) {
@@ -270,6 +282,8 @@ int cd_run_recipe(struct cd_cli *cli)
 		exit_code = 1;
 	if (atomic_load(&sb.tripped))
 		cd_sandbox_push_trip(L); /* from the C record: the trip wins */
+	if (exit_code && atomic_load(&cd_stop_signal))
+		exit_code = 128 + atomic_load(&cd_stop_signal); /* as a shell does */
 	if (status != LUA_OK || atomic_load(&sb.tripped))
 		report_error(&sb, &rep, L, lua_gettop(L), exit_code);
 	if (fflush(stdout) != 0 || ferror(stdout)) {

@@ -194,8 +194,8 @@ static void hook(lua_State *L, lua_Debug *ar)
 		return;
 	sb->instr += CD_HOOK_INTERVAL;
 	record_where(L, sb, ar);
-	if (atomic_load(&sb->deadline_hit))
-		trip(L, sb, CD_TRIP_TIMEOUT);
+	if (atomic_load(&sb->deadline_hit) || atomic_load(&cd_stop_signal))
+		trip(L, sb, CD_TRIP_TIMEOUT); /* a stop signal ends it the same way */
 	if (sb->limits.max_instructions && sb->instr > sb->limits.max_instructions)
 		trip(L, sb, CD_TRIP_INSTRUCTIONS);
 }
