@@ -250,6 +250,7 @@ struct glob_walk {
 	size_t nseg;
 	struct cd_fs_list *out;
 	int overflow;
+	int depth, too_deep; /* nested walks: bounds the C stack */
 };
 
 static int kind_of(const char *root, const char *rel, int *is_dir)
@@ -324,13 +325,28 @@ static int is_literal(const char *s)
 	return strpbrk(s, "*?[\\") == NULL;
 }
 
+static void walk_level(struct glob_walk *w, const char *rel, size_t seg);
+
 static void walk(struct glob_walk *w, const char *rel, size_t seg)
+{
+	if (seg == w->nseg || w->overflow || w->too_deep)
+		return;
+	/* Each level holds path buffers on the C stack: a tree hundreds of
+	 * directories deep (a repository can hold one) would overflow it. */
+	if (w->depth >= CD_FS_GLOB_MAX_DEPTH) {
+		w->too_deep = 1;
+		return;
+	}
+	w->depth++;
+	walk_level(w, rel, seg);
+	w->depth--;
+}
+
+static void walk_level(struct glob_walk *w, const char *rel, size_t seg)
 {
 	char child[PATH_MAX];
 	int is_dir;
 
-	if (seg == w->nseg || w->overflow)
-		return;
 	if (strcmp(w->segs[seg], "**") == 0) {
 		walk(w, rel, seg + 1);            /* zero directories */
 		match_entries(w, rel, seg, 1);    /* one or more */
@@ -373,7 +389,7 @@ int cd_fs_glob(const char *root, const char *pattern, struct cd_fs_list *out,
 	       struct cd_err *err)
 {
 	char *copy = NULL, *segs[256], *save = NULL;
-	struct glob_walk w = {root, segs, 0, out, 0};
+	struct glob_walk w = {root, segs, 0, out, 0, 0, 0};
 	int rc = check_rel("fs.glob", pattern, err);
 	if (rc)
 		return rc;
@@ -396,6 +412,14 @@ int cd_fs_glob(const char *root, const char *pattern, struct cd_fs_list *out,
 		segs[w.nseg++] = s;
 	}
 	walk(&w, "", 0);
+	if (w.too_deep) {
+		rc = cd_err_set(err, CD_E_INVALID, "fs.glob",
+				"pattern '%s' reaches directories more than "
+				"%d levels deep",
+				pattern, CD_FS_GLOB_MAX_DEPTH);
+		cd_fs_list_free(out);
+		goto done;
+	}
 	if (w.overflow) {
 		rc = cd_err_set(err, CD_E_INVALID, "fs.glob",
 				"pattern '%s' matches more than %d files",

@@ -14,6 +14,8 @@
 /* Caps: a single file read, and the number of glob results. */
 #define CD_FS_READ_MAX ((size_t)256 << 20)
 #define CD_FS_GLOB_MAX 100000
+/* Directory levels a glob descends (bounds the C stack it uses). */
+#define CD_FS_GLOB_MAX_DEPTH 128
 
 /* Finds the project root of a recipe: the recipe's directory or the nearest
  * parent holding `cdhost.libs` or `.git`. *out is an absolute, resolved path

@@ -137,6 +137,37 @@ static void globs(void)
 	T_EQ_INT(e.code, CD_E_LIMIT);
 }
 
+/* A chain of `levels` directories "d/a/a/.../a" holding x.txt. */
+static void deep_tree(const char *top, int levels)
+{
+	char rel[PATH_MAX];
+	size_t n = (size_t)snprintf(rel, sizeof rel, "%s", top);
+	mk(rel);
+	for (int i = 0; i < levels && n + 3 < sizeof rel; i++) {
+		n += (size_t)snprintf(rel + n, sizeof rel - n, "/a");
+		mk(rel);
+	}
+	snprintf(rel + n, sizeof rel - n, "/x.txt");
+	put(rel, "x\n");
+}
+
+/* A repository can hold a tree 600 directories deep; `**` over it used to
+ * recurse once per level with path buffers on the C stack, and crashed. */
+static void glob_deep_tree(void)
+{
+	struct cd_err e;
+	struct cd_fs_list l = {0};
+	deep_tree("deep600", 600);
+	T_CHECK(cd_fs_glob(root, "deep600/**/x.txt", &l, &e) != 0);
+	T_EQ_INT(e.code, CD_E_INVALID);
+	T_CHECK(strstr(e.msg, "more than 128 levels deep") != NULL);
+	T_EQ_INT(l.n, 0);
+	deep_tree("deep100", 100);
+	T_EQ_INT(cd_fs_glob(root, "deep100/**/x.txt", &l, &e), 0);
+	T_EQ_INT(l.n, 1);
+	cd_fs_list_free(&l);
+}
+
 static void project_root(void)
 {
 	struct cd_err e;
@@ -156,6 +187,7 @@ int main(void)
 	T_RUN(refuses_escapes);
 	T_RUN(missing_and_caps);
 	T_RUN(globs);
+	T_RUN(glob_deep_tree);
 	T_RUN(project_root);
 	char cmd[PATH_MAX + 16];
 	snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
