@@ -355,6 +355,12 @@ static void arm_alarm(struct cd_sandbox *sb)
 	setitimer(ITIMER_REAL, &it, NULL);
 }
 
+static int error_text(lua_State *L)
+{
+	luaL_tolstring(L, 1, NULL);
+	return 1;
+}
+
 /* In the child: runs r in sh->sb and fills sh->res. */
 static void child_run(struct shared *sh, struct run *r, struct cd_ctx *ctx)
 {
@@ -374,11 +380,19 @@ static void child_run(struct shared *sh, struct run *r, struct cd_ctx *ctx)
 	lua_pushcfunction(sb->L, run_protected);
 	lua_pushlightuserdata(sb->L, r);
 	int status = lua_pcall(sb->L, 1, 0, 0);
+	/* The error's text, still under the limits: a __tostring of the
+	 * script's error object is script code. */
+	if (status != LUA_OK) {
+		lua_pushcfunction(sb->L, error_text);
+		lua_insert(sb->L, -2);
+		lua_pcall(sb->L, 1, 1, 0);
+	}
 	sb->unrestricted = 1;
 	if (atomic_load(&sb->tripped)) {
 		describe_trip(sb, r->path, &sh->res);
 	} else if (status != LUA_OK) {
-		const char *m = luaL_tolstring(sb->L, -1, NULL);
+		const char *m = lua_tostring(sb->L, -1);
+		m = m ? m : "error object is not a string";
 		snprintf(sh->res.message, sizeof sh->res.message, "%s%s%s",
 			 strstr(m, ".lua:") ? "" : r->path,
 			 strstr(m, ".lua:") ? "" : ": ", m);

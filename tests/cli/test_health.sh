@@ -287,6 +287,23 @@ EOF
 run "$CDHOST" health -f "$w" --health-dir "$WORK/hd"
 expect_rc 5; expect_out "health script exceeded its memory budget of 128 MiB"
 
+t "an error object's __tostring is script code: it runs within the budgets, not after them"
+script bad.example.com/Thing <<'EOF'
+error(setmetatable({}, {__tostring = function()
+  local s = ("x"):rep(1 << 20)
+  while #s < (1 << 28) do s = s .. s end
+  return "escaped with " .. #s .. " bytes"
+end}))
+EOF
+run "$CDHOST" health -f "$w" --health-dir "$WORK/hd"
+expect_rc 5; expect_out "health script exceeded its memory budget of 128 MiB"
+expect_no_out "escaped"
+script bad.example.com/Thing <<'EOF'
+error(setmetatable({}, {__tostring = function() while true do end end}))
+EOF
+run "$CDHOST" health -f "$w" --health-dir "$WORK/hd"
+expect_rc 5; expect_out "health.lua:1: health script exceeded its"; expect_no_out "stuck"
+
 t "a script that raises: Unknown, exit 1, with file and line"
 script bad.example.com/Thing <<'EOF'
 local hs = {}
