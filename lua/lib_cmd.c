@@ -250,14 +250,20 @@ int cd_lib_cmd(struct cd_cli *cli)
 		cd_free(root);
 		return 5;
 	}
+	/* cdhost.libs is project code: --timeout holds inside its C calls
+	 * too, as for recipes. */
+	cd_sandbox_watchdog_start(&sb);
 	lua_pushcfunction(sb.L, run_job);
 	lua_pushlightuserdata(sb.L, &j);
 	rc = lua_pcall(sb.L, 1, 0, 0);
+	cd_sandbox_watchdog_stop(&sb);
 	if (rc != LUA_OK) {
 		const char *op, *msg;
 		enum cd_code code = cd_lerr_check(sb.L, -1, &op, &msg);
+		if (code == CD_CODE_COUNT)
+			msg = lua_tostring(sb.L, -1);
 		fprintf(stderr, "cdhost lib %s: %s [%s]\n", j.verb,
-			code == CD_CODE_COUNT ? lua_tostring(sb.L, -1) : msg,
+			msg ? msg : "error object is not a string",
 			cd_code_name(code == CD_CODE_COUNT ? CD_E_RECIPE : code));
 		rc = cd_sandbox_exit_code(&sb);
 		rc = rc ? rc : code == CD_CODE_COUNT ? 1 : cd_code_exit(code);

@@ -158,6 +158,24 @@ summary = events[-1]
 assert summary["event"] == "summary" and summary["exit"] == 1 and summary["mode"] == "run", summary
 EOF2
 
+t "lib: cdhost.libs is project code: --timeout holds inside its C calls, any error object is named"
+mkdir -p "$WORK/libs-hang"
+cat >"$WORK/libs-hang/cdhost.libs" <<'EOF2'
+local found = ("a"):rep(30):find(("a*"):rep(30) .. "b") -- hours of backtracking
+return {}
+EOF2
+start=$(date +%s%N)
+cd "$WORK/libs-hang" || exit 1
+run timeout -k 5 20 "$CDHOST" --timeout 1s lib list
+ms=$((($(date +%s%N) - start) / 1000000))
+expect_rc 4; expect_err "exceeded its --timeout of 1"; expect_err "cdhost.libs:1"
+[ "$ms" -lt 10000 ] && ok || bad "took ${ms}ms"
+echo 'error({})' >"$WORK/libs-hang/cdhost.libs"
+run "$CDHOST" lib list
+cd - >/dev/null || exit 1
+expect_rc 1; expect_err "cdhost lib list: error object is not a string [recipe]"
+expect_no_err "(null)"
+
 t "colour on a terminal, none with NO_COLOR or when piped"
 r=$(recipe warn.lua <<<'cdhost.log.warn("coloured")')
 run script -qec "$CDHOST run $r" /dev/null
