@@ -2,7 +2,7 @@
 """A Docker/OCI token server for the registry e2e tests (stdlib + openssl CLI).
 
 usage: token_issuer.py PORTFILE --cert CERT --key KEY --sign-cert C --sign-key K
-                       --issuer ISS --users FILE [--log FILE]
+                       --issuer ISS --users FILE [--log FILE] [--token-log FILE]
 Serves HTTPS on 127.0.0.1 (port written to PORTFILE). GET /token?service=&scope=
 (Basic credentials or anonymous) answers {"token", "expires_in"}; POST /token with
 grant_type=refresh_token answers {"access_token", "expires_in"} (identity tokens).
@@ -12,6 +12,13 @@ rootcertbundle), `aud` a string, and `access` claims limited to what FILE grants
 
 FILE lines: `user password action,action repo-prefix` (user `-` = anonymous,
 password `refresh:TOKEN` = an identity token for that user).
+
+The refresh grant also hands out a `refresh_token` (a new opaque value each
+time, as servers that rotate them do; it is not accepted back), and so does a
+GET with `offline_token=true`. --log gets one JSON line per token (user and
+granted access, never the token); --token-log gets every token handed out,
+access and refresh, one per line, appended as it is issued — the canary list
+of tests that check no token reaches cdhost's output.
 """
 import argparse, base64, http.server, json, os, socketserver, ssl, subprocess
 import sys, threading, time, urllib.parse, uuid
@@ -79,7 +86,19 @@ class Issuer:
         if self.a.log:
             with self.lock, open(self.a.log, "a") as f:
                 f.write(json.dumps({"user": user, "access": access}) + "\n")
-        return signing.decode() + "." + b64url(sig)
+        tok = signing.decode() + "." + b64url(sig)
+        self.issued(tok)
+        return tok
+
+    def refresh_token(self):
+        tok = "rt-" + uuid.uuid4().hex + uuid.uuid4().hex
+        self.issued(tok)
+        return tok
+
+    def issued(self, tok):
+        if self.a.token_log:
+            with self.lock, open(self.a.token_log, "a") as f:
+                f.write(tok + "\n")
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
@@ -111,7 +130,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if not ok:
             return self.reply(401, {"details": "bad credentials"})
         tok = ISSUER.token(user, q.get("service", [""])[0], q.get("scope", []))
-        self.reply(200, {"token": tok, "expires_in": 300})
+        answer = {"token": tok, "expires_in": 300}
+        if q.get("offline_token") == ["true"]:
+            answer["refresh_token"] = ISSUER.refresh_token()
+        self.reply(200, answer)
 
     def do_POST(self):
         n = int(self.headers.get("Content-Length") or 0)
@@ -123,7 +145,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return self.reply(401, {"error": "invalid_grant"})
         scopes = form.get("scope", [""])[0].split(" ")
         tok = ISSUER.token(user, form.get("service", [""])[0], scopes)
-        self.reply(200, {"access_token": tok, "expires_in": 300})
+        self.reply(200, {"access_token": tok, "expires_in": 300,
+                         "refresh_token": ISSUER.refresh_token()})
 
 
 class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
@@ -137,6 +160,7 @@ def main():
     for o in ("--cert", "--key", "--sign-cert", "--sign-key", "--issuer", "--users"):
         p.add_argument(o, required=True)
     p.add_argument("--log")
+    p.add_argument("--token-log")
     a = p.parse_args()
     ISSUER = Issuer(a)
     srv = Server(("127.0.0.1", 0), Handler)

@@ -12,6 +12,8 @@
 #   bearer  HTTPS (test CA) + token auth, issuer tests/helpers/token_issuer.py (HTTPS)
 # Credentials reach cdhost through $STATEDIR/docker/config.json: credHelpers naming
 # docker-credential-cdhosttest ($STATEDIR/bin, put on PATH by the tests).
+# Every token the issuer hands out is appended to $STATEDIR/logs/issued-tokens.log
+# (test_secrets.sh's canaries).
 # Seeded with skopeo (never cdhost): seed/one:v1 (one image) and seed/multi:v1 (an index
 # of linux/amd64 + linux/arm64) in every registry.
 set -Eeuo pipefail
@@ -127,7 +129,8 @@ EOF
     start issuer python3 "$HELPERS/token_issuer.py" "$S/issuer.port" \
         --cert "$S/pki/server.crt" --key "$S/pki/server.key" \
         --sign-cert "$S/pki/sign.crt" --sign-key "$S/pki/sign.key" \
-        --issuer cdhost-test-issuer --users "$S/users" --log "$S/logs/tokens.log"
+        --issuer cdhost-test-issuer --users "$S/users" --log "$S/logs/tokens.log" \
+        --token-log "$S/logs/issued-tokens.log"
     wait_portfile "$S/issuer.port"
     local p_issuer; p_issuer=$(cat "$S/issuer.port")
 
