@@ -11,6 +11,12 @@ RULE is METHOD:PATH-SUBSTRING:ACTION:COUNT (COUNT 0 = every time), ACTION one of
              body and close the connection
   corrupt    forward, then add a byte to the response body (digest changes)
   baddigest  forward, then replace Docker-Content-Digest with a wrong one
+  stall      hold the request: log "METHOD PATH stalled" on arrival, read the
+             body, answer nothing and forward nothing until the client goes
+             away (closes or resets the connection), then log "METHOD PATH
+             gone" — for tests that kill the client mid-request
+  pass       forward unchanged (it only uses up a count: "pass:1" before
+             another rule on the same requests makes that rule hit the 2nd)
 Everything else is forwarded unchanged (Host included, so the registry's
 Location headers point back at the proxy). --log gets one line per request:
 "METHOD PATH STATUS" (or "METHOD PATH reset" / "METHOD PATH truncated");
@@ -77,6 +83,22 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.connection.close()
         self.close_connection = True
 
+    def stall(self):
+        self.log("stalled")
+        n = int(self.headers.get("Content-Length") or 0)
+        try:
+            while n > 0:
+                chunk = self.rfile.read1(min(n, 1 << 16))
+                if not chunk:
+                    break
+                n -= len(chunk)
+            while self.connection.recv(1 << 16):
+                pass
+        except OSError:
+            pass
+        self.log("gone")
+        self.close_connection = True
+
     def send(self, status, headers, body):
         self.send_response(status)
         for k, v in headers:
@@ -92,6 +114,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         action = RULES.match(self.command, self.path)
         if action == "reset":
             return self.reset()
+        if action == "stall":
+            return self.stall()
         body = self.read_body()
         if action == "500":
             err = b'{"errors":[{"code":"UNKNOWN","message":"injected failure","detail":null}]}'

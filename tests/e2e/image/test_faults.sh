@@ -6,7 +6,9 @@
 # 429/503 with and without Retry-After (the wait measured from the proxy's
 # time log, the attempts counted, a Retry-After beyond --timeout ends at the
 # deadline), truncates responses; then wrong
-# credentials and an unreadable context file in run mode. Every case ends in
+# credentials; cdhost killed (SIGKILL, SIGTERM) while the proxy stalls a layer
+# upload, a child manifest or the index of a multi-platform push, then run
+# again; and an unreadable context file in run mode. Every case ends in
 # success after retry or a clear error, and in every case the tag is absent
 # or names a complete image (skopeo copies it with every blob, digests
 # checked).
@@ -203,6 +205,100 @@ absent "$R/$NS/i:v1"
 img "$P" name="$REG_BASIC/$NS/i" tag=v1
 expect_rc 0
 expect_eq "$(field digest)" "$D"
+
+# img_bg DIR ARGS...: img in the background; $BG is cdhost's pid
+img_bg() {
+	local dir=$1; shift
+	local sets=()
+	for kv in "$@"; do sets+=(--set "$kv"); done
+	(cd "$dir" && exec "$CDHOST" ${CDH_FLAGS:-} --insecure-registry "$R" run build.lua "${sets[@]}") \
+		>"$WORK/.out" 2>"$WORK/.err" &
+	BG=$!
+}
+alive() { [ -e "/proc/$1" ] && ! grep -qE '^[0-9]+ \(.*\) Z' "/proc/$1/stat" 2>/dev/null; }
+# stalled REGEX: waits (60 s at most) while cdhost runs for a line of the
+# proxy log matching REGEX (its "... stalled" line)
+stalled() {
+	for _ in $(seq 1 600); do
+		grep -qE "$1" "$PXLOG" 2>/dev/null && return 0
+		alive "$BG" || return 1
+		sleep 0.1
+	done
+	return 1
+}
+# killed SIG: sends SIG to cdhost, which must end within 10 s; RC = its status;
+# then the proxy must log that the stalled request's client went away
+killed() {
+	kill -"$1" "$BG"
+	for _ in $(seq 1 100); do alive "$BG" || break; sleep 0.1; done
+	if alive "$BG"; then bad "cdhost still runs 10 s after SIG$1"; kill -KILL "$BG"; fi
+	{ wait "$BG"; } 2>/dev/null
+	RC=$?
+	for _ in $(seq 1 50); do grep -q ' gone$' "$PXLOG" && break; sleep 0.1; done
+	grep -q ' gone$' "$PXLOG" && ok || bad "the proxy never saw the stalled request's client go away"
+}
+children() { skopeo inspect --raw --tls-verify=false "docker://$1" | jq -r '.manifests | length'; }
+# multi_ref REPO: the multi-platform build through the proxy, uninterrupted;
+# DM = its digest (the base's reference, with the proxy's port, is an input)
+multi_ref() {
+	img "$P" name="$PX/$NS/$1" base="$PX/seed/multi:v1" tag=m1
+	expect_rc 0
+	DM=$(field digest)
+	expect_eq "$(children "$R/$NS/$1:m1")" 2
+}
+# multi_again REPO: the interrupted build run again completes with digest DM,
+# the index names both children and every blob of them is there
+multi_again() {
+	img "$P" name="$PX/$NS/$1" base="$PX/seed/multi:v1" tag=m1
+	expect_rc 0
+	expect_eq "$(field digest)" "$DM"
+	expect_eq "$(sk_digest "$R/$NS/$1:m1")" "$DM"
+	expect_eq "$(children "$R/$NS/$1:m1")" 2
+	present_and_complete "$R/$NS/$1:m1"
+}
+
+t "SIGKILL while the ~6 MB layer upload is stalled: no tag; a re-run gives the uninterrupted digest"
+proxy pstall "PUT:${LAYER#sha256:}:stall:1"
+img_bg "$P" name="$PX/$NS/s" tag=v1
+stalled "^PUT /v2/$NS/s/blobs/uploads/.*${LAYER#sha256:} stalled$" && ok ||
+	bad "the layer upload never stalled: $(tail -3 "$WORK/.err")"
+killed KILL
+expect_eq "$RC" 137
+absent "$R/$NS/s:v1"
+grep -q "^PUT /v2/$NS/s/manifests/" "$PXLOG" && bad "a manifest was pushed while the layer was stalled" || ok
+unset CDH_FLAGS
+img "$P" name="$R/$NS/s" tag=v1
+expect_rc 0
+expect_eq "$(field digest)" "$D"
+expect_eq "$(sk_digest "$R/$NS/s:v1")" "$D"
+present_and_complete "$R/$NS/s:v1"
+
+t "multi-platform: SIGKILL while the second child manifest PUT is stalled: no tag; the re-run completes"
+proxy pstall2 "PUT:/v2/$NS/t/manifests/sha256:pass:1" "PUT:/v2/$NS/t/manifests/sha256:stall:1"
+multi_ref tref   # the same inputs uninterrupted, in another repository
+img_bg "$P" name="$PX/$NS/t" base="$PX/seed/multi:v1" tag=m1
+stalled "^PUT /v2/$NS/t/manifests/sha256:[0-9a-f]{64} stalled$" && ok ||
+	bad "no child manifest PUT stalled: $(tail -3 "$WORK/.err")"
+[ "$(grep -c "^PUT /v2/$NS/t/manifests/sha256:[0-9a-f]* 201$" "$PXLOG")" = 1 ] && ok ||
+	bad "the first child manifest was not pushed before the second stalled"
+killed KILL
+expect_eq "$RC" 137
+absent "$R/$NS/t:m1"
+grep -q "^PUT /v2/$NS/t/manifests/m1 " "$PXLOG" && bad "the index was pushed" || ok
+multi_again t
+
+t "multi-platform: SIGTERM while the index PUT is stalled: cdhost ends, no tag; the re-run completes"
+proxy pstall3 "PUT:/v2/$NS/u/manifests/m1:stall:1"
+multi_ref uref
+img_bg "$P" name="$PX/$NS/u" base="$PX/seed/multi:v1" tag=m1
+stalled "^PUT /v2/$NS/u/manifests/m1 stalled$" && ok || bad "the index PUT never stalled: $(tail -3 "$WORK/.err")"
+[ "$(grep -c "^PUT /v2/$NS/u/manifests/sha256:[0-9a-f]* 201$" "$PXLOG")" = 2 ] && ok ||
+	bad "the two child manifests were not pushed before the index"
+killed TERM
+expect_eq "$RC" 143
+absent "$R/$NS/u:m1"
+multi_again u
+unset CDH_FLAGS
 
 t "unreadable context file in run mode (unprivileged user): clear error, nothing pushed"
 [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null || { bad "needs root and setpriv to run as nobody"; finish; exit; }
