@@ -19,6 +19,7 @@
 #include "mem.h"
 #include "report.h"
 #include "tar.h"
+#include "util.h"
 
 #define OP "image.build"
 
@@ -178,6 +179,9 @@ struct hashcache {
 };
 
 static struct hashcache hc;
+/* Scans run on the Lua thread today; the lock keeps the cache whole if an
+ * offloaded build (cdhost.parallel) ever scans too. */
+static pthread_mutex_t hc_mu = PTHREAD_MUTEX_INITIALIZER;
 
 static void stat_line(const struct stat *st, char *out, size_t n)
 {
@@ -255,7 +259,9 @@ static void hc_save(void)
 	char *tmp = cd_malloc(n);
 	if (!tmp)
 		return;
-	snprintf(tmp, n, "%s.%ld.tmp", hc.path, (long)getpid());
+	char sfx[64];
+	cd_tmp_suffix(sfx, sizeof sfx);
+	snprintf(tmp, n, "%s%s", hc.path, sfx);
 	if (json_dump_file(hc.map, tmp, JSON_COMPACT) == 0 && rename(tmp, hc.path) == 0)
 		hc.dirty = 0;
 	else
@@ -303,7 +309,10 @@ static int add_file(struct scan *s, const char *abs, const char *name,
 	e->src = cd_strdup(abs);
 	if (!e->src)
 		return nomem(s->err);
-	if (hc_get(abs, st, e->digest)) {
+	pthread_mutex_lock(&hc_mu);
+	int known = hc_get(abs, st, e->digest);
+	pthread_mutex_unlock(&hc_mu);
+	if (known) {
 		e->size = (uint64_t)st->st_size;
 		return 0;
 	}
@@ -314,8 +323,11 @@ static int add_file(struct scan *s, const char *abs, const char *name,
 		return -1;
 	}
 	e->size = size;
-	if (size == (size_t)st->st_size)
+	if (size == (size_t)st->st_size) {
+		pthread_mutex_lock(&hc_mu);
 		hc_put(abs, st, e->digest);
+		pthread_mutex_unlock(&hc_mu);
+	}
 	return 0;
 }
 
@@ -504,7 +516,9 @@ int cd_layer_scan(const char *root, const struct cd_layer_spec *spec,
 	}
 	if (sort_unique(layer, err) != 0 || layer_key(layer, mtime, err) != 0)
 		goto done;
+	pthread_mutex_lock(&hc_mu);
 	hc_save();
+	pthread_mutex_unlock(&hc_mu);
 	rc = 0;
 	goto done;
 oom:
@@ -804,9 +818,10 @@ static int cache_lookup(struct cd_layer *l, const char *cache,
 
 static void cache_store(const struct cd_layer *l, const char *cache)
 {
-	char p[4200], tmp[4300];
+	char p[4200], tmp[4300], sfx[64];
 	snprintf(p, sizeof p, "%s/%s", cache, l->key + 7);
-	snprintf(tmp, sizeof tmp, "%s.%ld.tmp", p, (long)getpid());
+	cd_tmp_suffix(sfx, sizeof sfx);
+	snprintf(tmp, sizeof tmp, "%s%s", p, sfx);
 	FILE *f = fopen(tmp, "we");
 	if (!f)
 		return;
@@ -826,7 +841,9 @@ int cd_layer_build(struct cd_layer *l, uint64_t mtime, struct cd_err *err)
 		rc = 0;
 		goto done;
 	}
-	snprintf(tmp, sizeof tmp, "%s/layer.%ld.tmp", store, (long)getpid());
+	char sfx[64];
+	cd_tmp_suffix(sfx, sizeof sfx);
+	snprintf(tmp, sizeof tmp, "%s/layer%s", store, sfx);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0) {
 		cd_err_set(err, CD_E_IO, OP, "cannot create %s: %s", tmp,

@@ -484,7 +484,9 @@ static void cache_write(const struct cd_kube *k, const char *key,
 		return;
 	cd_fs_mkdirs(k->cache_dir); /* a cache: failure only loses the cache */
 	cache_file(k, key, path, sizeof path);
-	snprintf(tmp, sizeof tmp, "%s.%d.tmp", path, (int)getpid());
+	char sfx[64];
+	cd_tmp_suffix(sfx, sizeof sfx);
+	snprintf(tmp, sizeof tmp, "%s%s", path, sfx);
 	if (json_dump_file(list, tmp, JSON_COMPACT) == 0)
 		rename(tmp, path);
 	else

@@ -769,7 +769,7 @@ static int fetch_many(struct cd_registry *r, const struct cd_ref *repo,
 	struct cd_http_req *qs = cd_calloc(n ? n : 1, sizeof *qs);
 	struct cd_http_resp *rs = cd_calloc(n ? n : 1, sizeof *rs);
 	struct cd_err *es = cd_calloc(n ? n : 1, sizeof *es);
-	char scope[320], name[600], tag[32];
+	char scope[320], name[600], tag[64];
 	int rc = 0;
 	if (!h || store_dir(r, err) != 0)
 		goto done;
@@ -779,7 +779,7 @@ static int fetch_many(struct cd_registry *r, const struct cd_ref *repo,
 	}
 	pull_scope(repo, scope, sizeof scope);
 	cd_ref_name(repo, name, sizeof name);
-	snprintf(tag, sizeof tag, ".%ld.tmp", (long)getpid());
+	cd_tmp_suffix(tag, sizeof tag);
 	for (int round = 0; round < ROUNDS; round++) {
 		size_t m = 0;
 		size_t idx[64];

@@ -55,18 +55,20 @@ static void emit_json(struct cd_report *r, const char *phase,
 	fflush(r->out);
 }
 
+/* Every line is written under the stream's lock: the offloaded parts of
+ * primitives (cdhost.parallel) log from worker threads. */
 void cd_report_event(struct cd_report *r, const char *phase,
 		     const char *event, json_t *fields, const char *text)
 {
+	flockfile(r->out);
 	if (r->format == CD_FORMAT_JSON) {
 		emit_json(r, phase, event, fields);
-		return;
-	}
-	if (text) {
+	} else if (text) {
 		fputs(text, r->out);
 		fputc('\n', r->out);
 		fflush(r->out);
 	}
+	funlockfile(r->out);
 }
 
 static int level_shown(const struct cd_report *r, enum cd_level level)
@@ -84,12 +86,15 @@ void cd_report_log(struct cd_report *r, enum cd_level level, const char *phase,
 	char msg[8192];
 	va_list ap;
 
+	flockfile(r->out); /* the counters too */
 	if (level == CD_LOG_WARN)
 		r->warnings++;
 	if (level == CD_LOG_ERROR)
 		r->errors++;
-	if (!level_shown(r, level))
+	if (!level_shown(r, level)) {
+		funlockfile(r->out);
 		return;
+	}
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
@@ -98,12 +103,12 @@ void cd_report_log(struct cd_report *r, enum cd_level level, const char *phase,
 				      "message", msg);
 		emit_json(r, phase, "log", f);
 		json_decref(f);
-		return;
-	}
-	if (r->color && *levels[level].color)
+	} else if (r->color && *levels[level].color) {
 		fprintf(r->out, "%s%s%s\033[0m\n", levels[level].color,
 			levels[level].label, msg);
-	else
+	} else {
 		fprintf(r->out, "%s%s\n", levels[level].label, msg);
+	}
 	fflush(r->out);
+	funlockfile(r->out);
 }

@@ -3,10 +3,12 @@
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 static const struct {
 	const char *suffix;
@@ -143,6 +145,13 @@ double cd_wall(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+void cd_tmp_suffix(char *buf, size_t n)
+{
+	static atomic_ulong seq;
+	snprintf(buf, n, ".%ld.%lu.tmp", (long)getpid(),
+		 atomic_fetch_add(&seq, 1));
 }
 
 void cd_sleep(double seconds)

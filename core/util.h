@@ -18,6 +18,9 @@ int cd_parse_count(const char *s, uint64_t *out, struct cd_err *err);
 double cd_now(void);
 /* Seconds since the epoch, wall clock. */
 double cd_wall(void);
+/* ".PID.N.tmp": a temporary file's suffix no other process or thread of
+ * this one uses (N counts up), into buf. */
+void cd_tmp_suffix(char *buf, size_t n);
 /* Sleeps (restarting after signals); negative or zero returns at once. */
 void cd_sleep(double seconds);
 /* "1.23s", "2m03s" into buf. */
