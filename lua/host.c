@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "lerr.h"
+#include "parallel.h"
 #include "sandbox.h"
 #include "value.h"
 
@@ -12,7 +13,7 @@
 static const struct {
 	const char *module, *name, *what;
 } planned[] = {
-	{"parallel", NULL, "parallel recipe functions"},
+	{NULL, NULL, NULL}, /* none at the moment */
 };
 
 int cd_l_unimplemented(lua_State *L)
@@ -40,6 +41,8 @@ static void add_planned(lua_State *L, int t)
 {
 	char op[96];
 	for (size_t i = 0; i < sizeof planned / sizeof *planned; i++) {
+		if (!planned[i].module)
+			continue;
 		if (!planned[i].name) {
 			snprintf(op, sizeof op, "%s", planned[i].module);
 			lua_pushstring(L, op);
@@ -132,6 +135,7 @@ int cd_host_open(lua_State *L)
 	cd_l_rollout_register(L, t);
 	cd_l_manifest_register(L, t);
 	cd_l_git_register(L, t);
+	cd_l_parallel_register(L, t);
 	add_planned(L, t);
 	protect_modules(L, t);
 	cd_sandbox_protect(L, "cdhost");

@@ -24,6 +24,9 @@ void cd_l_kube_register(lua_State *L, int t);
 void cd_l_registry_register(lua_State *L, int t);
 /* The run's registry client (created on first use; raises on failure). */
 struct cd_registry *cd_l_registry_client(lua_State *L, const char *op);
+/* A client of its own for an offloaded part (lua/parallel.h), pushed on
+ * the stack (keep it there while the part runs; __gc frees it). */
+struct cd_registry *cd_l_registry_client_own(lua_State *L, const char *op);
 /* cdhost.image.build, cdhost.tag (lua/l_image.c). */
 void cd_l_image_register(lua_State *L, int t);
 /* Writes --file-output (build/run mode) once the recipe has succeeded.

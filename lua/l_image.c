@@ -25,6 +25,7 @@
 #include "host.h"
 #include "lbuf.h"
 #include "lerr.h"
+#include "parallel.h"
 #include "sandbox.h"
 #include "value.h"
 
@@ -493,22 +494,23 @@ static void on_builder_output(void *ud, int stream, const char *p, size_t n)
 
 /* Runs one builder step; on failure raises build_failed with the
  * Dockerfile step and the builder's last line. */
-static void run_step(lua_State *L, const struct cd_builder_req *req, int step)
+/* One builder step (0 build, 1 push), no Lua: 0, or -1 with err. The live
+ * line on a terminal only when the step runs alone (tty). */
+static int step_c(const struct cd_ctx *ctx, const struct cd_builder_req *req,
+		  int step, int tty, struct cd_err *err)
 {
-	struct cd_ctx *ctx = cd_sandbox_get(L)->ctx;
 	struct cd_builder_argv a;
 	struct cd_proc_result pr;
-	struct cd_err err;
-	if (cd_builder_argv(req, step, &a, &err) != 0)
-		cd_lerr_raise_err(L, &err);
+	if (cd_builder_argv(req, step, &a, err) != 0)
+		return -1;
 	if (a.n == 0)
-		return;
+		return 0;
 	char what[900];
 	snprintf(what, sizeof what, "%s %s %s", cd_builder_name(req->kind),
 		 step ? "push" : "build", req->ref);
 	struct live lv = {.report = ctx->report, .what = what};
-	lv.tty = ctx->report && ctx->report->tty && ctx->report->format == CD_FORMAT_TEXT &&
-		 ctx->report->verbosity >= 0;
+	lv.tty = tty && ctx->report && ctx->report->tty &&
+		 ctx->report->format == CD_FORMAT_TEXT && ctx->report->verbosity >= 0;
 	lv.verbose = ctx->report && ctx->report->verbosity > 0;
 	struct cd_proc_opts po = {.argv = (const char *const *)a.v, .op = OP,
 				  .deadline = ctx->deadline};
@@ -517,18 +519,13 @@ static void run_step(lua_State *L, const struct cd_builder_req *req, int step)
 		po.output_ud = &lv;
 	}
 	memset(&pr, 0, sizeof pr);
-	int rc = cd_proc_run(&po, &pr, &err);
+	int rc = cd_proc_run(&po, &pr, err);
 	live_line(&lv);
 	if (lv.tty) {
 		fprintf(ctx->report->out, "\r\033[2K");
 		fflush(ctx->report->out);
 	}
-	if (rc == 0 && pr.status == 0) {
-		cd_proc_result_free(&pr);
-		cd_builder_argv_free(&a);
-		return;
-	}
-	if (rc == 0) {
+	if (rc == 0 && pr.status != 0) {
 		struct cd_buf all = {0};
 		char why[1024];
 		cd_buf_printf(&all, "%.*s\n%.*s", (int)pr.out.len,
@@ -536,14 +533,16 @@ static void run_step(lua_State *L, const struct cd_builder_req *req, int step)
 			      pr.err.data ? pr.err.data : "");
 		cd_builder_failure(req->kind, all.data, all.len, why, sizeof why);
 		cd_buf_free(&all);
-		cd_err_set(&err, CD_E_BUILD_FAILED, OP, "%s %s of %s failed (exit %d) %s",
-			   cd_builder_name(req->kind), step ? "push" : "build",
-			   req->ref, pr.status, why);
+		rc = cd_err_set(err, CD_E_BUILD_FAILED, OP,
+				"%s %s of %s failed (exit %d) %s",
+				cd_builder_name(req->kind), step ? "push" : "build",
+				req->ref, pr.status, why);
 	}
 	cd_proc_result_free(&pr);
 	cd_builder_argv_free(&a);
-	cd_lerr_raise_err(L, &err);
+	return rc == 0 ? 0 : -1;
 }
+
 
 /* Absolute path of a directory or file under the project root. */
 static const char *project_path(lua_State *L, int a, const char *rel,
@@ -567,21 +566,63 @@ static const char *project_path(lua_State *L, int a, const char *rel,
 }
 
 
-static int steps_fn(lua_State *L)
+/* An external build in flight (a userdata on the primitive's stack). */
+struct xbuild {
+	const struct cd_ctx *ctx;
+	struct cd_builder_req req;
+	char name[600], tag[CD_TAG_MAX], ref[900], dfile[64];
+	int tty, rc;
+	struct cd_err err;
+};
+
+static void xbuild_work(void *arg)
 {
-	const struct cd_builder_req *req = lua_touserdata(L, 1);
-	run_step(L, req, 0);
-	run_step(L, req, 1);
-	return 0;
+	struct xbuild *x = arg;
+	x->rc = step_c(x->ctx, &x->req, 0, x->tty, &x->err);
+	if (x->rc == 0)
+		x->rc = step_c(x->ctx, &x->req, 1, x->tty, &x->err);
 }
 
-/* Both steps in protected mode (the digest file is removed either way);
- * 0, or an error value left on the stack. */
-static int lua_pcall_steps(lua_State *L, const struct cd_builder_req *req)
+/* After the builder: its digest, checked against what the registry
+ * serves under the tag. */
+static int xbuild_done(lua_State *L, int status, lua_KContext kctx)
 {
-	lua_pushcfunction(L, steps_fn);
-	lua_pushlightuserdata(L, (void *)req);
-	return lua_pcall(L, 1, 0, 0);
+	struct xbuild *x = (struct xbuild *)kctx;
+	struct cd_ctx *ctx = cd_sandbox_get(L)->ctx;
+	struct cd_err err;
+	enum cd_builder_kind kind = x->req.kind;
+	char digest[CD_DIGEST_MAX];
+	(void)status;
+	char *dtext = NULL;
+	size_t dlen = 0;
+	int rrc = x->rc == 0 ? cd_fs_read_path(x->dfile, 4096, &dtext, &dlen, &err) : 0;
+	unlink(x->dfile);
+	if (x->rc != 0)
+		return cd_lerr_raise_err(L, &x->err);
+	if (rrc != 0)
+		return cd_lerr_raise_err(L, &err);
+	int drc = cd_builder_digest(kind, dtext, dlen, digest, sizeof digest, &err);
+	cd_free(dtext);
+	if (drc != 0)
+		return cd_lerr_raise_err(L, &err);
+	/* What the registry serves under the tag must be what was reported. */
+	char served[CD_DIGEST_MAX];
+	plan_digest(L, x->name, x->tag, served);
+	if (strcmp(served, digest) != 0)
+		return cd_lerr_raise(L, CD_E_HASH_MISMATCH, OP,
+				     "%s reported %s for %s, the registry serves %s",
+				     cd_builder_name(kind), digest, x->ref,
+				     *served ? served : "nothing");
+	char full[1100];
+	snprintf(full, sizeof full, "%s@%s", x->ref, digest);
+	ctx->stats.built++;
+	cd_report_log(ctx->report, CD_LOG_INFO, "push", "%s: built with %s and pushed",
+		      full, cd_builder_name(kind));
+	record(L, x->name, full);
+	push_artifact(L, x->name, x->tag, digest, 1);
+	lua_pushstring(L, cd_builder_name(kind));
+	lua_setfield(L, -2, "builder");
+	return 1;
 }
 
 static int build_external(lua_State *L, const char *name,
@@ -687,45 +728,24 @@ static int build_external(lua_State *L, const char *name,
 			return 1;
 		}
 	}
-	char dfile[] = "/tmp/cdhost-digest-XXXXXX";
-	int fd = mkstemp(dfile);
+	struct xbuild *x = lua_newuserdatauv(L, sizeof *x, 0);
+	memset(x, 0, sizeof *x);
+	snprintf(x->dfile, sizeof x->dfile, "/tmp/cdhost-digest-XXXXXX");
+	int fd = mkstemp(x->dfile);
 	if (fd < 0)
 		return cd_lerr_raise(L, CD_E_IO, OP, "cannot create a temporary file");
 	close(fd);
-	req.digest_file = dfile;
+	x->ctx = ctx;
+	x->req = req; /* its strings are anchored at index 2 */
+	snprintf(x->name, sizeof x->name, "%s", name);
+	snprintf(x->tag, sizeof x->tag, "%s", tag);
+	snprintf(x->ref, sizeof x->ref, "%s", ref);
+	x->req.ref = x->ref;
+	x->req.digest_file = x->dfile;
+	x->tty = !cd_parallel_active(L);
 	cd_report_log(ctx->report, CD_LOG_INFO, "build", "%s: building with %s",
-		      ref, cd_builder_name(kind));
-	int status = lua_pcall_steps(L, &req);
-	char *dtext = NULL;
-	size_t dlen = 0;
-	int rrc = status == 0 ? cd_fs_read_path(dfile, 4096, &dtext, &dlen, &err) : 0;
-	unlink(dfile);
-	if (status != 0)
-		return lua_error(L);
-	if (rrc != 0)
-		return cd_lerr_raise_err(L, &err);
-	int drc = cd_builder_digest(kind, dtext, dlen, digest, sizeof digest, &err);
-	cd_free(dtext);
-	if (drc != 0)
-		return cd_lerr_raise_err(L, &err);
-	/* What the registry serves under the tag must be what was reported. */
-	char served[CD_DIGEST_MAX];
-	plan_digest(L, name, tag, served);
-	if (strcmp(served, digest) != 0)
-		return cd_lerr_raise(L, CD_E_HASH_MISMATCH, OP,
-				     "%s reported %s for %s, the registry serves %s",
-				     cd_builder_name(kind), digest, ref,
-				     *served ? served : "nothing");
-	char full[1100];
-	snprintf(full, sizeof full, "%s@%s", ref, digest);
-	ctx->stats.built++;
-	cd_report_log(ctx->report, CD_LOG_INFO, "push", "%s: built with %s and pushed",
-		      full, cd_builder_name(kind));
-	record(L, name, full);
-	push_artifact(L, name, tag, digest, 1);
-	lua_pushstring(L, cd_builder_name(kind));
-	lua_setfield(L, -2, "builder");
-	return 1;
+		      x->ref, cd_builder_name(kind));
+	return cd_parallel_offload(L, xbuild_work, x, (lua_KContext)x, xbuild_done);
 }
 
 /* The live line of an image build on a terminal: bytes pushed and rate,
@@ -753,6 +773,62 @@ static void on_progress(void *ud, uint64_t up, uint64_t down)
 	fprintf(p->report->out, "\r\033[2K  pushing %s: %.1f MB, %.1f MB/s", p->name,
 		p->up / 1e6, secs > 0 ? p->up / 1e6 / secs : 0.0);
 	fflush(p->report->out);
+}
+
+/* A native build in flight: what its offloaded part needs and leaves for
+ * the continuation (a userdata on the primitive's stack). */
+struct nbuild {
+	struct cd_image_spec s;
+	char name[600], tag[CD_TAG_MAX], input[CD_DIGEST_MAX];
+	struct cd_registry *r;
+	struct cd_image_result res;
+	struct cd_err err;
+	int rc;
+	struct progress pg;
+	unsigned long up0;
+	uint64_t bytes0;
+};
+
+static void nbuild_work(void *arg)
+{
+	struct nbuild *b = arg;
+	b->rc = cd_image_build(b->r, &b->s, &b->res, &b->err);
+}
+
+static int nbuild_done(lua_State *L, int status, lua_KContext kctx)
+{
+	struct nbuild *b = (struct nbuild *)kctx;
+	struct cd_ctx *ctx = cd_sandbox_get(L)->ctx;
+	struct cd_registry *r = b->r;
+	(void)status;
+	r->http->progress = NULL;
+	r->http->progress_ud = NULL;
+	if (b->pg.live) {
+		fprintf(ctx->report->out, "\r\033[2K");
+		fflush(ctx->report->out);
+	}
+	if (b->rc != 0) {
+		snprintf(b->err.op, sizeof b->err.op, "%s", OP);
+		return cd_lerr_raise_err(L, &b->err);
+	}
+	double secs = cd_now() - b->pg.t0;
+	uint64_t sent = r->stats.bytes_up - b->bytes0;
+	if (b->res.found)
+		ctx->stats.found++;
+	else
+		ctx->stats.built++;
+	if (b->res.found)
+		cd_report_log(ctx->report, CD_LOG_INFO, "build",
+			      "%s:%s: Found. Tagging (same inputs, nothing "
+			      "built or pushed)", b->name, b->tag);
+	else
+		cd_report_log(ctx->report, CD_LOG_INFO, "push",
+			      "%s: built and pushed (%lu blobs uploaded, %.1f MB in %.1fs, %.1f MB/s)",
+			      b->res.ref, r->stats.uploaded - b->up0, sent / 1e6, secs,
+			      secs > 0 ? sent / 1e6 / secs : 0.0);
+	record(L, b->name, b->res.ref);
+	push_artifact(L, b->name, b->tag, b->res.digest, b->res.pushed);
+	return 1;
 }
 
 static int l_build(lua_State *L)
@@ -831,48 +907,35 @@ static int l_build(lua_State *L)
 		push_artifact(L, name, tag, digest, 0);
 		return 1;
 	}
-	struct cd_image_result res;
-	struct cd_registry *r = cd_l_registry_client(L, OP);
-	unsigned long up0 = r->stats.uploaded;
-	uint64_t bytes0 = r->stats.bytes_up;
-	struct progress pg = {.report = ctx->report, .name = name, .t0 = cd_now()};
-	pg.live = ctx->report && ctx->report->tty &&
-		  ctx->report->format == CD_FORMAT_TEXT && ctx->report->verbosity >= 0;
-	if (pg.live) {
-		fprintf(ctx->report->out, "  building %s ...", name);
+	/* The build and push: offloaded (cdhost.parallel), so what it needs
+	 * moves off this C stack into a userdata anchored on the Lua one. */
+	struct nbuild *b = lua_newuserdatauv(L, sizeof *b, 0);
+	memset(b, 0, sizeof *b);
+	b->s = s;
+	snprintf(b->name, sizeof b->name, "%s", name);
+	snprintf(b->tag, sizeof b->tag, "%s", tag);
+	snprintf(b->input, sizeof b->input, "%s", input);
+	b->s.name = b->name;
+	b->s.tag = b->tag;
+	b->s.input_digest = b->input;
+	labels[c->nlabels - 1].v = b->input; /* the label added above */
+	int own = cd_parallel_active(L);
+	b->r = own ? cd_l_registry_client_own(L, OP) : cd_l_registry_client(L, OP);
+	b->up0 = b->r->stats.uploaded;
+	b->bytes0 = b->r->stats.bytes_up;
+	b->pg = (struct progress){.report = ctx->report, .name = b->name, .t0 = cd_now()};
+	b->pg.live = !own && ctx->report && ctx->report->tty &&
+		     ctx->report->format == CD_FORMAT_TEXT && ctx->report->verbosity >= 0;
+	if (b->pg.live) {
+		fprintf(ctx->report->out, "  building %s ...", b->name);
 		fflush(ctx->report->out);
-		r->http->progress = on_progress;
-		r->http->progress_ud = &pg;
+		b->r->http->progress = on_progress;
+		b->r->http->progress_ud = &b->pg;
+	} else if (own) {
+		cd_report_log(ctx->report, CD_LOG_INFO, "build", "%s:%s: building",
+			      b->name, b->tag);
 	}
-	int brc = cd_image_build(r, &s, &res, &err);
-	r->http->progress = NULL;
-	r->http->progress_ud = NULL;
-	if (pg.live) {
-		fprintf(ctx->report->out, "\r\033[2K");
-		fflush(ctx->report->out);
-	}
-	if (brc != 0) {
-		snprintf(err.op, sizeof err.op, "%s", OP);
-		return cd_lerr_raise_err(L, &err);
-	}
-	double secs = cd_now() - pg.t0;
-	uint64_t sent = r->stats.bytes_up - bytes0;
-	if (res.found)
-		ctx->stats.found++;
-	else
-		ctx->stats.built++;
-	if (res.found)
-		cd_report_log(ctx->report, CD_LOG_INFO, "build",
-			      "%s:%s: Found. Tagging (same inputs, nothing "
-			      "built or pushed)", name, tag);
-	else
-		cd_report_log(ctx->report, CD_LOG_INFO, "push",
-			      "%s: built and pushed (%lu blobs uploaded, %.1f MB in %.1fs, %.1f MB/s)",
-			      res.ref, r->stats.uploaded - up0, sent / 1e6, secs,
-			      secs > 0 ? sent / 1e6 / secs : 0.0);
-	record(L, name, res.ref);
-	push_artifact(L, name, tag, res.digest, res.pushed);
-	return 1;
+	return cd_parallel_offload(L, nbuild_work, b, (lua_KContext)b, nbuild_done);
 }
 
 int cd_l_image_flush(lua_State *L)

@@ -38,15 +38,11 @@ static int client_gc(lua_State *L)
 	return 0;
 }
 
-struct cd_registry *cd_l_registry_client(lua_State *L, const char *op)
+/* Pushes a new client (its own HTTP handle, token cache) whose __gc frees
+ * it; raises on failure. */
+static struct client *new_client(lua_State *L, const char *op)
 {
 	struct cd_err err;
-	if (lua_getfield(L, LUA_REGISTRYINDEX, CLIENT_KEY) == LUA_TUSERDATA) {
-		struct client *c = lua_touserdata(L, -1);
-		lua_pop(L, 1);
-		return &c->reg;
-	}
-	lua_pop(L, 1);
 	struct client *c = lua_newuserdatauv(L, sizeof *c, 0);
 	memset(c, 0, sizeof *c);
 	lua_createtable(L, 0, 2);
@@ -62,6 +58,23 @@ struct cd_registry *cd_l_registry_client(lua_State *L, const char *op)
 	}
 	cd_registry_init(&c->reg, &c->http, ctx, &err);
 	c->ready = 1;
+	return c;
+}
+
+struct cd_registry *cd_l_registry_client_own(lua_State *L, const char *op)
+{
+	return &new_client(L, op)->reg;
+}
+
+struct cd_registry *cd_l_registry_client(lua_State *L, const char *op)
+{
+	if (lua_getfield(L, LUA_REGISTRYINDEX, CLIENT_KEY) == LUA_TUSERDATA) {
+		struct client *c = lua_touserdata(L, -1);
+		lua_pop(L, 1);
+		return &c->reg;
+	}
+	lua_pop(L, 1);
+	struct client *c = new_client(L, op);
 	lua_setfield(L, LUA_REGISTRYINDEX, CLIENT_KEY);
 	return &c->reg;
 }

@@ -75,14 +75,20 @@ local function hook(p, name, ctx)
   if fn ~= nil then fn(ctx) end
 end
 
+-- Every artifact at once (cdhost.parallel), results in name order.
 local function build(p, ctx)
   local artifacts = want(p.artifacts, "table", "artifacts") or {}
-  for _, key in ipairs(sorted_keys(artifacts)) do
+  local keys, fns = sorted_keys(artifacts), {}
+  for i, key in ipairs(keys) do
     local spec = artifacts[key]
     if type(key) ~= "string" then fail("artifacts: keys must be names, got %s", tostring(key)) end
     if type(spec) ~= "table" then fail("artifacts.%s must be a table (cdhost.image.build options)", key) end
-    ctx.artifacts[key] = cdhost.image.build(spec)
-    ctx.artifact_list[#ctx.artifact_list + 1] = ctx.artifacts[key]
+    fns[i] = function() return cdhost.image.build(spec) end
+  end
+  local built = cdhost.parallel(fns)
+  for i, key in ipairs(keys) do
+    ctx.artifacts[key] = built[i]
+    ctx.artifact_list[#ctx.artifact_list + 1] = built[i]
   end
 end
 

@@ -107,9 +107,9 @@ EOF2
 )
 run "$CDHOST" run "$r"
 expect_rc 0
-r=$(recipe later.lua <<<'cdhost.parallel { function() end }')
+r=$(recipe later.lua <<<'cdhost.parallel { function() end, "not a function" }')
 run "$CDHOST" run "$r"
-expect_rc 2; expect_err "parallel: not implemented yet"
+expect_rc 1; expect_err "parallel: item 2 is a string, not a function [invalid]"
 r=$(recipe syntax.lua <<<'local x = = 1')
 run "$CDHOST" run "$r"
 expect_rc 1; expect_err "syntax.lua:1:"

@@ -17,6 +17,8 @@ RULE is METHOD:PATH-SUBSTRING:ACTION:COUNT (COUNT 0 = every time), ACTION one of
              gone" — for tests that kill the client mid-request
   pass       forward unchanged (it only uses up a count: "pass:1" before
              another rule on the same requests makes that rule hit the 2nd)
+  delay=N    hold the request N seconds (logging "METHOD PATH held"), then
+             forward it unchanged
 Everything else is forwarded unchanged (Host included, so the registry's
 Location headers point back at the proxy). --log gets one line per request:
 "METHOD PATH STATUS" (or "METHOD PATH reset" / "METHOD PATH truncated");
@@ -117,6 +119,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if action == "stall":
             return self.stall()
         body = self.read_body()
+        if action and action.startswith("delay="):
+            self.log("held")
+            time.sleep(float(action.split("=", 1)[1]))
         if action == "500":
             err = b'{"errors":[{"code":"UNKNOWN","message":"injected failure","detail":null}]}'
             return self.send(500, [("Content-Type", "application/json")], err)

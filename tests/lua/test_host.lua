@@ -87,9 +87,9 @@ t.test("pairs over a protected module lists its functions", function()
 end)
 
 t.test("structured errors", function()
-  local e = t.raises("usage", cdhost.parallel, {})
+  local e = t.raises("invalid", cdhost.parallel, { 1 })
   t.eq(e.op, "parallel")
-  t.truthy(e.message:find("not implemented yet", 1, true))
+  t.truthy(e.message:find("item 1 is a number", 1, true))
   t.eq(getmetatable(e), "cdhost.error")
 end)
 

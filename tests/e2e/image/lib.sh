@@ -18,11 +18,11 @@ mkproject() {   # DIR: a project with app/ (files, an executable, ignored files)
 	printf '%s\n' 'a/very/long/name/that/needs/more/than/one/hundred/bytes/so/the/tar/writer/has/to/split/it/or/use/pax' >"$1/app/sub/note"
 	printf '**/*.log\n' >"$1/.dockerignore"
 }
-img() {   # DIR ARGS... : cdhost run DIR/build.lua --set ARGS
+img() {   # DIR ARGS... : cdhost run DIR/build.lua (or $RECIPE_FILE) --set ARGS
 	local dir=$1; shift
 	local sets=()
 	for kv in "$@"; do sets+=(--set "$kv"); done
-	(cd "$dir" && "$CDHOST" ${CDH_FLAGS:-} --insecure-registry "$R" ${CMD:-run} build.lua "${sets[@]}") \
+	(cd "$dir" && "$CDHOST" ${CDH_FLAGS:-} --insecure-registry "$R" ${CMD:-run} "${RECIPE_FILE:-build.lua}" "${sets[@]}") \
 		>"$WORK/.out" 2>"$WORK/.err"
 	RC=$?
 	RESULT=$(sed -n 's/^.*RESULT //p' "$WORK/.err" | tail -n1)

@@ -4,7 +4,8 @@
 # base (vfs storage, chroot isolation, storage kept in the test's directory),
 # the reported digest equals the registry's, umoci unpacks what RUN wrote, an
 # unchanged re-run is "Found" and uploads nothing, a failing RUN names the
-# step, --dry-run builds nothing, bad input is a clear error.
+# step, --dry-run builds nothing, bad input is a clear error; two builds in
+# cdhost.parallel run together.
 . "$(dirname "$0")/../registry/lib.sh"
 R=$REG_PLAIN
 RECIPE=$(cd "$(dirname "$0")" && pwd)/external.lua
@@ -164,4 +165,33 @@ expect_err "Dockerfile ./Nope.Dockerfile does not exist"
 ext builder=buildah name="$R/$NS/x" platforms=linux/amd64,linux/arm64
 expect_rc 2
 expect_err "one platform at a time"
+
+t "two Dockerfile images at once (cdhost.parallel): both run together, digests are the registry's"
+cat >"$P/par.lua" <<'LUA'
+local a = cdhost.args
+local function one(g)
+  return function()
+    return cdhost.image.build {
+      name = a.prefix .. g, builder = "buildah", context = ".",
+      build_args = { BASE = a.base, GREETING = g }, tag = "v1",
+    }
+  end
+end
+local r = cdhost.parallel { one("pa"), one("pb") }
+print("RESULT " .. cdhost.json.encode(cdhost.list(r), { sort_keys = true }))
+LUA
+(cd "$P" && "$CDHOST" --insecure-registry "$R" run par.lua --set base="$BASE" --set prefix="$R/$NS/") \
+	>"$WORK/.out" 2>"$WORK/.err"
+RC=$?
+RESULT=$(sed -n 's/^.*RESULT //p' "$WORK/.err" | tail -n1)
+expect_rc 0
+LAST_START=$(grep -n "building with buildah" "$WORK/.err" | tail -1 | cut -d: -f1)
+FIRST_END=$(grep -n "built with buildah and pushed" "$WORK/.err" | head -1 | cut -d: -f1)
+[ "$(grep -c "building with buildah" "$WORK/.err")" = 2 ] && [ -n "$FIRST_END" ] && [ "$LAST_START" -lt "$FIRST_END" ] &&
+	ok || bad "the two builds did not run together: $(grep buildah "$WORK/.err")"
+for i in 0 1; do
+	g=$([ $i = 0 ] && echo pa || echo pb)
+	expect_eq "$(echo "$RESULT" | jq -r ".[$i].digest")" "$(sk_digest "$R/$NS/$g:v1")"
+	expect_eq "$(unpacked "$R/$NS/$g:v1" greeting)" "$g from RUN"
+done
 finish
