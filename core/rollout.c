@@ -40,6 +40,7 @@ struct cd_rollout_feed {
 	int gone;          /* 410 seen: list again */
 	int synced;        /* a LIST has filled objs */
 	int delivered;     /* the current watch delivered events */
+	int fruitless;     /* watches in a row that broke before any event */
 	char stream_err[256];
 };
 
@@ -345,6 +346,7 @@ static void list_done(struct waiter *w, struct cd_rollout_feed *f)
 		 sget(json_object_get(body, "metadata"), "resourceVersion"));
 	json_decref(body);
 	f->synced = 1;
+	f->fruitless = 0;
 	f->backoff = BACKOFF_FIRST;
 	w->dirty = 1;
 	feed_watch(w, f);
@@ -370,13 +372,21 @@ static void watch_done(struct waiter *w, struct cd_rollout_feed *f)
 		feed_backoff(f);
 		return;
 	}
-	if (f->delivered)
+	if (f->delivered) {
 		f->backoff = BACKOFF_FIRST;
+		f->fruitless = 0;
+	}
 	if (status == 200 && !f->stream_err[0] && cd_now() - f->started > 1.0) {
 		feed_watch(w, f); /* the server's timeoutSeconds: resume */
 		return;
 	}
 	w->st->reconnects++;
+	/* A broken watch resumes from the last resourceVersion, but twice in
+	 * a row broken before its first event is no progress (an event that
+	 * never gets through whole, a stream cut early every time): list
+	 * again, which shows the objects as they are now. */
+	if (!f->delivered && ++f->fruitless >= 2)
+		f->synced = 0;
 	feed_backoff(f);
 }
 
@@ -1092,6 +1102,15 @@ int cd_rollout_wait(struct cd_kube *k, struct cd_rollout_item *items, size_t n,
 		if (deadline > 0 && deadline - now < wait)
 			wait = deadline - now;
 		void *tag = NULL;
+		if (!cd_http_batch_pending(w.b)) {
+			/* every feed waits out its backoff: nothing to drive
+			 * (a step would return at once, the loop would spin);
+			 * in slices, so that a signal is seen at once */
+			double until = now + wait;
+			while (!atomic_load(&cd_stop_signal) && cd_now() < until)
+				cd_sleep(until - cd_now() < 0.1 ? until - cd_now() : 0.1);
+			continue;
+		}
 		while (cd_http_batch_step(w.b, wait > 0 ? wait : 0, &tag) && tag) {
 			for (struct cd_rollout_feed *f = w.feeds; f; f = f->next) {
 				if (f->op != tag)

@@ -14,6 +14,10 @@ whose watches stay open):
             progress), a BOOKMARK rv=160, then the connection drops; the
             client must WATCH again from rv=160 (anything else: 400), which
             then sends MODIFIED rv=170 (available).
+  stuck     LIST rv=100; every WATCH (pods and replicasets too) sends half
+            an event, then the connection drops; a second LIST of the
+            Deployment has rv=200 (available), its WATCH rv=200 stays open.
+            A client that only resumes never sees it become available.
 GET /log records how the client behaved: one line per request, "LIST ...",
 "WATCH rv=N".
 """
@@ -77,6 +81,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
         self.wfile.flush()
 
+    def half_event(self):
+        self.stream_start()
+        data = (json.dumps({"type": "MODIFIED", "object": deployment(150, False)}) + "\n").encode()
+        self.wfile.write(b"%x\r\n%s" % (len(data), data[:len(data) // 2]))
+        self.wfile.flush()
+        self.close_connection = True
+        self.connection.shutdown(2)   # cut in the middle of the event
+
     def hold(self):
         try:
             while True:
@@ -94,6 +106,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if path in RESOURCES:
             return self.send_json(200, RESOURCES[path])
         watch = q.get("watch") == "1"
+        if SCENARIO == "stuck" and watch and q.get("resourceVersion") != "200":
+            if path.endswith("/deployments"):
+                with LOCK:
+                    LOG.append("WATCH rv=" + q.get("resourceVersion", ""))
+            return self.half_event()
         if not path.endswith("/deployments"):
             if not watch:
                 return self.send_json(200, {"kind": "List", "metadata": {"resourceVersion": "1"}, "items": []})

@@ -1,9 +1,10 @@
 /* core/rollout.c's stream handling against recorded API responses
  * (tests/helpers/watch_server.py): a watch that ends with an ERROR 410
- * event, one answered with HTTP 410, and one whose connection drops after
- * a BOOKMARK. The waiter must re-list after a 410 and resume from the last
- * resourceVersion (the bookmark's) after a drop — and still see the
- * Deployment become Current. The waiter's e2e tests (tests/e2e/kube/
+ * event, one answered with HTTP 410, one whose connection drops after
+ * a BOOKMARK, and watches that always break in their first event. The
+ * waiter must re-list after a 410, resume from the last resourceVersion
+ * (the bookmark's) after a drop, list again after two fruitless watches —
+ * and still see the Deployment become Current. The waiter's e2e tests (tests/e2e/kube/
  * test_rollout*.sh) run against the real API server. */
 #include <signal.h>
 #include <spawn.h>
@@ -11,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../../core/http.h"
@@ -174,6 +176,31 @@ static void dropped_resumes_from_bookmark(void)
 	json_decref(log);
 }
 
+/* Every watch breaks in the middle of its first event: resuming from the
+ * same resourceVersion would never get further; after two such watches
+ * the waiter lists again and sees the Deployment available. While every
+ * feed waits out its backoff the waiter sleeps (it spun, a core busy). */
+static void fruitless_watches_relist(void)
+{
+	int rc;
+	struct cd_rollout_stats st;
+	struct cd_rollout_item it;
+	double t0 = cd_now();
+	clock_t c0 = clock();
+	json_t *log = wait_on("stuck", &rc, &st, &it);
+	double wall = cd_now() - t0, cpu = (double)(clock() - c0) / CLOCKS_PER_SEC;
+	T_EQ_INT(rc, 0);
+	T_EQ_INT(it.res.status, CD_STATUS_CURRENT);
+	T_CHECK(st.reconnects >= 2);
+	const char *j = joined(log);
+	T_CHECK(strcmp(j, "LIST|WATCH rv=100|WATCH rv=100|LIST|") == 0 ||
+		strcmp(j, "LIST|WATCH rv=100|WATCH rv=100|LIST|WATCH rv=200|") == 0);
+	if (cpu > 0.1 + wall / 4)
+		fprintf(stderr, "cpu %.2fs in %.2fs\n", cpu, wall);
+	T_CHECK(cpu <= 0.1 + wall / 4);
+	json_decref(log);
+}
+
 int main(void)
 {
 	snprintf(dir, sizeof dir, "/tmp/cdhost-watch.XXXXXX");
@@ -183,6 +210,7 @@ int main(void)
 	T_RUN(gone_event_relists);
 	T_RUN(gone_http_relists);
 	T_RUN(dropped_resumes_from_bookmark);
+	T_RUN(fruitless_watches_relist);
 	char cmd[128];
 	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
 	if (system(cmd) != 0)
