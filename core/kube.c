@@ -143,10 +143,12 @@ static void conflict_text(const json_t *body, char *out, size_t n)
 	}
 }
 
-int cd_kube_status_err(long status, const json_t *body, const char *what,
-		       struct cd_err *err)
+/* attempts > 1: the request was retried (429s, 5xx, lost connections),
+ * which the message says. */
+static int status_err(long status, const json_t *body, const char *what,
+		      int attempts, struct cd_err *err)
 {
-	char text[CD_ERR_MSG_MAX];
+	char text[CD_ERR_MSG_MAX], tries[48] = "";
 	enum cd_code code = status == 422 ? CD_E_INVALID
 						: cd_http_status_code(status);
 	const char *reason = json_string_value(json_object_get(body, "reason"));
@@ -162,8 +164,16 @@ int cd_kube_status_err(long status, const json_t *body, const char *what,
 	status_text(body, text, sizeof text);
 	if (!text[0])
 		snprintf(text, sizeof text, "HTTP %ld", status);
-	return cd_err_set(err, code, OP, "%s: %s (HTTP %ld)", what, text,
-			  status);
+	if (attempts > 1)
+		snprintf(tries, sizeof tries, ", after %d attempts", attempts);
+	return cd_err_set(err, code, OP, "%s: %s (HTTP %ld%s)", what, text,
+			  status, tries);
+}
+
+int cd_kube_status_err(long status, const json_t *body, const char *what,
+		       struct cd_err *err)
+{
+	return status_err(status, body, what, 1, err);
 }
 
 /* ---- requests ---- */
@@ -241,8 +251,8 @@ static int finish(const struct cd_kube_req *r, struct cd_http_resp *resp,
 		return 0;
 	if (resp->status == 404 && r->ok404)
 		return 0;
-	return cd_kube_status_err(resp->status, *out, r->what ? r->what : r->path,
-				  err);
+	return status_err(resp->status, *out, r->what ? r->what : r->path,
+			  resp->attempts, err);
 }
 
 int cd_kube_call_all(struct cd_kube *k, const struct cd_kube_req *r,
