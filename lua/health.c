@@ -98,6 +98,27 @@ static int wild_match(const char *dirkey, size_t n, const char *key)
 	return fnmatch(pat, key, FNM_PATHNAME) == 0;
 }
 
+/* A group as Kubernetes allows one (lower-case DNS subdomain) or a kind
+ * (letters and digits): what may become a path under --health-dir. An
+ * object naming "../x" must not pick a script outside it. */
+static int key_part_ok(const char *s, int group)
+{
+	if (!s || !*s)
+		return group; /* the core group is empty; a kind never is */
+	if (*s == '.' || *s == '-')
+		return 0;
+	for (const char *p = s; *p; p++) {
+		int c = (unsigned char)*p;
+		int ok = group ? (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+				      c == '-' || (c == '.' && p[1] != '.')
+			       : (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+				      (c >= '0' && c <= '9');
+		if (!ok)
+			return 0;
+	}
+	return 1;
+}
+
 int cd_health_find(const char *dir, const char *group, const char *kind,
 		   char **out, struct cd_err *err)
 {
@@ -106,7 +127,8 @@ int cd_health_find(const char *dir, const char *group, const char *kind,
 	int rc = 0;
 
 	*out = NULL;
-	if (!dir || !kind || !*kind)
+	if (!dir || !kind || !*kind || !key_part_ok(group, 1) ||
+	    !key_part_ok(kind, 0))
 		return 0;
 	make_key(key, sizeof key, group, kind);
 	snprintf(path, sizeof path, "%s/%s/health.lua", dir, key);

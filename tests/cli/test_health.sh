@@ -402,4 +402,20 @@ expect_out "FAIL bad.example.com/Thing/testdata/missing.yaml:"
 expect_out "FAIL bad.example.com/Thing/../../../../etc/passwd:"
 expect_out "1 passed, 3 failed"
 
+t "an object's group and kind cannot lead out of --health-dir"
+mkdir -p "$WORK/outside/Kind" "$WORK/inside/sub"
+printf 'return { status = "Degraded", message = "outside script ran" }\n' >"$WORK/outside/Kind/health.lua"
+printf 'apiVersion: ../outside/v1\nkind: Kind\nmetadata: {name: x}\n' >"$WORK/escape.yaml"
+run "$CDHOST" health -f "$WORK/escape.yaml" --health-dir "$WORK/inside"
+expect_no_out "outside script ran"
+printf 'apiVersion: v1\nkind: ../../outside/Kind\nmetadata: {name: y}\n' >"$WORK/escape2.yaml"
+run "$CDHOST" health -f "$WORK/escape2.yaml" --health-dir "$WORK/inside/sub"
+expect_no_out "outside script ran"
+# the control: the same script inside the directory does run
+mkdir -p "$WORK/inside/outside.example.com/Kind"
+cp "$WORK/outside/Kind/health.lua" "$WORK/inside/outside.example.com/Kind/"
+printf 'apiVersion: outside.example.com/v1\nkind: Kind\nmetadata: {name: z}\n' >"$WORK/ok.yaml"
+run "$CDHOST" health -f "$WORK/ok.yaml" --health-dir "$WORK/inside"
+expect_out "outside script ran"
+
 finish
