@@ -72,6 +72,8 @@ fail:
 			  strerror(errno));
 }
 
+static int find_program(const char *name, char *full, size_t size);
+
 static int spawn(const struct cd_proc_opts *o, char *const *envp,
 		 struct pipes *p, pid_t *pid, struct cd_err *err)
 {
@@ -88,8 +90,15 @@ static int spawn(const struct cd_proc_opts *o, char *const *envp,
 	posix_spawnattr_setpgroup(&at, 0);
 	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP |
 					      POSIX_SPAWN_SETSIGMASK);
-	rc = posix_spawnp(pid, o->argv[0], &fa, &at, (char *const *)o->argv,
-			  envp ? envp : environ);
+	/* Resolved here, not by posix_spawnp: a missing program is then the
+	 * same clear error everywhere (glibc reports one through memory it
+	 * shares with a vfork child, which valgrind cannot emulate). */
+	char full[PATH_MAX];
+	if (!find_program(o->argv[0], full, sizeof full))
+		rc = ENOENT;
+	else
+		rc = posix_spawn(pid, full, &fa, &at, (char *const *)o->argv,
+				 envp ? envp : environ);
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&at);
 	for (int i = 0; i < 3; i++)
@@ -291,23 +300,31 @@ static int executable(const char *path)
 	       access(path, X_OK) == 0;
 }
 
-int cd_proc_found(const char *name)
+/* The program name resolves to: itself when it has a '/', else the first
+ * executable PATH entry (as posix_spawnp searches); 1 when found. */
+static int find_program(const char *name, char *full, size_t size)
 {
 	const char *path = getenv("PATH");
-	char full[PATH_MAX];
 	if (strchr(name, '/'))
-		return executable(name);
+		return snprintf(full, size, "%s", name) < (int)size &&
+		       executable(name);
 	if (!path)
 		path = "/usr/local/bin:/usr/bin:/bin";
 	for (const char *p = path;; p++) {
 		const char *e = strchr(p, ':');
 		size_t n = e ? (size_t)(e - p) : strlen(p);
-		if (n && (size_t)snprintf(full, sizeof full, "%.*s/%s", (int)n,
-					  p, name) < sizeof full &&
+		if (n && (size_t)snprintf(full, size, "%.*s/%s", (int)n, p,
+					  name) < size &&
 		    executable(full))
 			return 1;
 		if (!e)
 			return 0;
 		p = e;
 	}
+}
+
+int cd_proc_found(const char *name)
+{
+	char full[PATH_MAX];
+	return find_program(name, full, sizeof full);
 }
