@@ -337,6 +337,18 @@ static void free_line(char *line)
 }
 
 /* One request; answers a 401 challenge and sends it again. */
+/* 1 when url is on the registry's own origin (scheme, host and port of
+ * h->base). Only then do its credentials go along: a Location or Link
+ * header naming another host gets the request without them (as
+ * go-containerregistry's transport does), so a registry cannot hand
+ * cdhost's token or password to a host of its choosing. */
+static int own_url(const struct cd_reg_host *h, const char *url)
+{
+	size_t n = strlen(h->base);
+	return strncasecmp(url, h->base, n) == 0 &&
+	       (url[n] == '/' || url[n] == '?' || url[n] == '\0');
+}
+
 static int reg_do(struct cd_reg_host *h, const char *scopes,
 		  struct cd_http_req *q, struct cd_http_resp *resp,
 		  struct cd_err *err)
@@ -345,6 +357,8 @@ static int reg_do(struct cd_reg_host *h, const char *scopes,
 	const char *hdrs[16];
 	char www[2048];
 	int rc = 0;
+	if (!own_url(h, q->url))
+		return cd_http_do(h->auth.http, q, resp, err);
 	for (int attempt = 0;; attempt++) {
 		char *line = NULL;
 		if (with_auth(h, scopes, extra, hdrs, 16, &line, err) != 0)
@@ -382,13 +396,14 @@ static void reg_do_all(struct cd_registry *r, struct cd_reg_host *h,
 		return;
 	}
 	for (size_t i = 0; i < n; i++)
-		qs[i].headers = hdrs;
+		qs[i].headers = own_url(h, qs[i].url) ? hdrs : extra;
 	cd_http_do_all(r->http, qs, resps, errs, n, r->parallel);
 	for (size_t i = 0; i < n; i++)
 		qs[i].headers = extra;
 	free_line(line);
 	for (size_t i = 0; i < n; i++)
-		if (!errs[i].code && resps[i].status == 401 && !qs[i].on_data) {
+		if (!errs[i].code && resps[i].status == 401 && !qs[i].on_data &&
+		    own_url(h, qs[i].url)) {
 			cd_http_resp_free(&resps[i]);
 			reg_do(h, scopes, &qs[i], &resps[i], &errs[i]);
 		}

@@ -19,9 +19,17 @@ RULE is METHOD:PATH-SUBSTRING:ACTION:COUNT (COUNT 0 = every time), ACTION one of
              another rule on the same requests makes that rule hit the 2nd)
   delay=N    hold the request N seconds (logging "METHOD PATH held"), then
              forward it unchanged
+  link=URL   forward, then add `Link: <URL>; rel="next"` to the response
+  relocate=ORIGIN  forward, then point the Location header at ORIGIN
+             (http://host:port) keeping its path and query
+METHOD may be * (any). ACTION may hold ':' (the count is after the last).
+--require-auth: every request without an Authorization header is answered
+401 with a Basic challenge (before any rule); with one it goes on as above.
 Everything else is forwarded unchanged (Host included, so the registry's
 Location headers point back at the proxy). --log gets one line per request:
-"METHOD PATH STATUS" (or "METHOD PATH reset" / "METHOD PATH truncated");
+"METHOD PATH STATUS" (or "METHOD PATH reset" / "METHOD PATH truncated"),
+with " auth" after it when --log-auth is given and the request carried an
+Authorization header;
 --timelog the same lines after a monotonic time in seconds, "T METHOD PATH
 STATUS", for tests that measure waits.
 """
@@ -38,14 +46,15 @@ class Rules:
     def __init__(self, specs):
         self.rules = []
         for s in specs:
-            method, sub, action, count = s.split(":", 3)
+            method, sub, rest = s.split(":", 2)
+            action, count = rest.rsplit(":", 1)
             self.rules.append([method, sub, action, int(count)])
         self.lock = threading.Lock()
 
     def match(self, method, path):
         with self.lock:
             for r in self.rules:
-                if r[0] == method and r[1] in path and r[3] >= 0:
+                if r[0] in (method, "*") and r[1] in path and r[3] >= 0:
                     if r[3] == 1:
                         r[3] = -1  # used up
                     elif r[3] > 1:
@@ -61,7 +70,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         pass
 
     def log(self, what):
-        line = "%s %s %s\n" % (self.command, self.path, what)
+        authed = ARGS.log_auth and self.headers.get("Authorization")
+        line = "%s %s %s%s\n" % (self.command, self.path, what,
+                                  " auth" if authed else "")
         with LOCK:
             if ARGS.log:
                 with open(ARGS.log, "a") as f:
@@ -113,6 +124,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.log(status)
 
     def handle_any(self):
+        if ARGS.require_auth and not self.headers.get("Authorization"):
+            self.read_body()
+            err = b'{"errors":[{"code":"UNAUTHORIZED","message":"authentication required","detail":null}]}'
+            return self.send(401, [("Content-Type", "application/json"),
+                                   ("WWW-Authenticate", 'Basic realm="fault-proxy"')], err)
         action = RULES.match(self.command, self.path)
         if action == "reset":
             return self.reset()
@@ -142,6 +158,15 @@ class Handler(http.server.BaseHTTPRequestHandler):
         headers = resp.getheaders()
         if action == "corrupt" and data:
             data = data[:1] + b" " + data[1:]
+        if action and action.startswith("link="):
+            headers = headers + [("Link", '<%s>; rel="next"' % action[5:])]
+        if action and action.startswith("relocate="):
+            origin = action[9:]
+            def moved(v):
+                rest = v.split("://", 1)[1] if "://" in v else "x" + v
+                return origin + "/" + rest.split("/", 1)[1]
+            headers = [(k, moved(v) if k.lower() == "location" else v)
+                       for k, v in headers]
         if action == "baddigest":
             headers = [(k, "sha256:" + "0" * 64 if k.lower() == "docker-content-digest"
                         else v) for k, v in headers]
@@ -183,6 +208,8 @@ def main():
     p.add_argument("--rule", action="append", default=[])
     p.add_argument("--log")
     p.add_argument("--timelog")
+    p.add_argument("--log-auth", action="store_true")
+    p.add_argument("--require-auth", action="store_true")
     ARGS = p.parse_args()
     RULES = Rules(ARGS.rule)
     LOCK = threading.Lock()

@@ -82,7 +82,7 @@ proxy() {
 	for r in "$@"; do args+=(--rule "$r"); done
 	PXLOG=$WORK/$name.log
 	python3 "$HERE/../../helpers/fault_proxy.py" "$WORK/$name.port" "$REG_PLAIN" \
-		"${args[@]}" --log "$PXLOG" --timelog "$PXLOG.t" &
+		"${args[@]}" ${PROXY_FLAGS:-} --log "$PXLOG" --timelog "$PXLOG.t" &
 	PROXIES+=($!)
 	for _ in $(seq 1 100); do [ -s "$WORK/$name.port" ] && break; sleep 0.05; done
 	[ -s "$WORK/$name.port" ] || { echo "FAIL: fault proxy $name did not start" >&2; exit 1; }
