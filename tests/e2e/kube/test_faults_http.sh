@@ -17,7 +17,9 @@
 #    a missing image's failure;
 #  - a create (POST) answered by a plain 503, or whose answer is cut, is
 #    sent once; one declined with 503 + Retry-After is sent again (the
-#    server did not act on it) and made once.
+#    server did not act on it) and made once;
+#  - SIGTERM while an apply PATCH is held: exit 143 at once, the apply
+#    set's Lease released (its DELETE still goes out), a re-run converges.
 CDHOST=$1 STATE=$2
 . "$(dirname "$0")/lib.sh"
 ROOT=$(cd "$KUBE_E2E/../../.." && pwd)
@@ -200,4 +202,26 @@ expect_rc 0
 expect_err "bulk: 2 objects, 2 changed"
 [ "$SECS" -le 10 ] && ok || bad "the left-over Lease held the next run ${SECS}s"
 expect_eq "$(kc get lease -n "$NS" -o name | grep -c bulk-cdhost-lock)" 0
+
+t "SIGTERM in the middle of an apply: exit 143 at once, the apply set's Lease released, a re-run converges"
+faults "PATCH:configmaps/cm-0002:delay=60:0"
+(cd "$WORK" && exec "$CDHOST" --max-instructions 0 --kubeconfig "$WORK/faulty.kubeconfig" run bulk.lua \
+	--set ns="$NS" --set n=3 --set v=9) >"$WORK/.out" 2>"$WORK/.err" &
+BG=$!
+for _ in $(seq 100); do kc get lease -n "$NS" bulk-cdhost-lock >/dev/null 2>&1 && break; sleep 0.1; done
+kc get lease -n "$NS" bulk-cdhost-lock >/dev/null 2>&1 && ok || bad "the run never took the Lease"
+sleep 1
+t0=$SECONDS
+kill -TERM "$BG"
+wait "$BG"
+RC=$?
+expect_rc 143
+[ $((SECONDS - t0)) -le 5 ] && ok || bad "took $((SECONDS - t0)) s to end after SIGTERM"
+expect_err "interrupted by SIGTERM"
+expect_eq "$(kc get lease -n "$NS" -o name | grep -c bulk-cdhost-lock)" 0
+faults ""
+elapsed fcdh run bulk.lua --set n=3 --set v=9
+expect_rc 0
+[ "$SECS" -le 10 ] && ok || bad "the re-run was held ${SECS}s"
+expect_eq "$(kc get configmap -n "$NS" cm-0003 -o jsonpath='{.data.v}')" 9
 finish
