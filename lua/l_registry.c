@@ -16,6 +16,7 @@
 #include "host.h"
 #include "lbuf.h"
 #include "lerr.h"
+#include "parallel.h"
 #include "sandbox.h"
 #include "value.h"
 
@@ -160,11 +161,39 @@ static int l_exists(lua_State *L)
 	return 1;
 }
 
-static int l_copy(lua_State *L)
-{
+struct copy_job {
 	struct cd_ref src, dst;
 	struct cd_desc d;
 	struct cd_err err;
+	struct cd_registry *r;
+	int rc;
+};
+
+static void copy_work(void *arg)
+{
+	struct copy_job *j = arg;
+	j->rc = cd_registry_copy(j->r, &j->src, &j->dst, &j->d, &j->err);
+}
+
+static int copy_done(lua_State *L, int status, lua_KContext kctx)
+{
+	struct copy_job *j = (struct copy_job *)kctx;
+	(void)status;
+	if (j->rc != 0)
+		return raise(L, &j->err, "registry.copy");
+	if (!j->dst.tag_given && !j->dst.digest[0])
+		snprintf(j->dst.tag, sizeof j->dst.tag, "%s",
+			 j->src.tag_given ? j->src.tag : "");
+	j->dst.digest[0] = '\0';
+	push_desc(L, &j->dst, &j->d);
+	lua_pushboolean(L, 1);
+	lua_setfield(L, -2, "copied");
+	return 1;
+}
+
+static int l_copy(lua_State *L)
+{
+	struct cd_ref src, dst;
 	char s[700], t[700];
 	struct cd_ctx *ctx = cd_sandbox_get(L)->ctx;
 	check_ref(L, 1, "registry.copy", &src);
@@ -185,16 +214,16 @@ static int l_copy(lua_State *L)
 		lua_setfield(L, -2, "copied");
 		return 1;
 	}
-	struct cd_registry *r = cd_l_registry_client(L, "registry.copy");
-	if (cd_registry_copy(r, &src, &dst, &d, &err) != 0)
-		return raise(L, &err, "registry.copy");
-	if (!dst.tag_given && !dst.digest[0])
-		snprintf(dst.tag, sizeof dst.tag, "%s", src.tag_given ? src.tag : "");
-	dst.digest[0] = '\0';
-	push_desc(L, &dst, &d);
-	lua_pushboolean(L, 1);
-	lua_setfield(L, -2, "copied");
-	return 1;
+	/* The copy itself may run on a worker thread (cdhost.parallel): its
+	 * state moves into a userdata on the stack, with a client of its own
+	 * then. */
+	struct copy_job *j = lua_newuserdatauv(L, sizeof *j, 0);
+	memset(j, 0, sizeof *j);
+	j->src = src;
+	j->dst = dst;
+	j->r = cd_parallel_active(L) ? cd_l_registry_client_own(L, "registry.copy")
+				     : cd_l_registry_client(L, "registry.copy");
+	return cd_parallel_offload(L, copy_work, j, (lua_KContext)j, copy_done);
 }
 
 static void free_tags(void *p)

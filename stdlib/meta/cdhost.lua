@@ -34,10 +34,11 @@ function cdhost.map(t) end
 function cdhost.list(t) end
 
 --- Runs the functions at the same time, each as a coroutine: while one waits
---- on an image build or push (native or external builder), the others go on.
+--- on an image build and push (native or external builder) or a registry
+--- copy, the others go on.
 --- Returns the first value each returned, in order. The first error is raised
 --- once the work in flight has finished; functions not started by then are
---- not started. At most 256 functions, 8 builds at once. Other primitives run
+--- not started. At most 256 functions, 8 builds or copies at once. Other primitives run
 --- one at a time between those waits.
 ---@param fns (fun(): any)[]
 ---@return any[]

@@ -11,6 +11,7 @@
 #    started are not started;
 #  - SIGTERM during parallel pushes ends the run at once (exit 143), no tag
 #    for what was not finished;
+#  - registry.copy of two images at once: both complete;
 #  - the same recipe in --dry-run builds nothing.
 . "$(dirname "$0")/lib.sh"
 HERE_IMG=$(cd "$(dirname "$0")" && pwd)
@@ -106,6 +107,21 @@ expect_err "interrupted by SIGTERM"
 for d in a b; do
 	sk_exists "$R/$NS-s/$d:v1" && bad "$d has a tag after the interrupted push" || ok
 done
+
+t "registry.copy at once: both copies complete, same digests"
+cat >"$P/copies.lua" <<'LUA'
+local a = cdhost.args
+local function copy(d)
+  return function() return cdhost.registry.copy(a.src .. "/" .. d .. ":v1", a.dst .. "/" .. d .. ":v1") end
+end
+local r = cdhost.parallel { copy("a"), copy("b") }
+print("RESULT " .. cdhost.json.encode(cdhost.list(r), { sort_keys = true }))
+LUA
+RECIPE_FILE=copies.lua img "$P" src="$R/$NS-seq" dst="$R/$NS-copy"
+expect_rc 0
+expect_eq "$(echo "$RESULT" | jq -r '[.[].copied] | all')" true
+expect_eq "$(sk_digest "$R/$NS-copy/a:v1")" "$DA"
+expect_eq "$(sk_digest "$R/$NS-copy/b:v1")" "$DB"
 
 t "--dry-run: nothing built, both tags computed"
 CMD=--dry-run par reg="$R" ns="$NS-d" dirs=a,b
