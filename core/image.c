@@ -306,6 +306,7 @@ static int add_file(struct scan *s, const char *abs, const char *name,
 		return nomem(s->err);
 	struct cd_layer_entry *e = &l->e[l->n - 1];
 	size_t size = 0;
+	stat_line(st, e->seen, sizeof e->seen);
 	e->src = cd_strdup(abs);
 	if (!e->src)
 		return nomem(s->err);
@@ -719,6 +720,31 @@ static void sink_free(struct sink *k)
 	cd_free(k);
 }
 
+/* 0 when the open file is the one the scan saw (device, inode, size,
+ * mtime and ctime to the nanosecond): a rewrite of the same size since
+ * then, or during the read, would put other bytes in the layer than its
+ * input digest says. */
+static int same_as_scanned(int fd, const struct cd_layer_entry *e,
+			   struct cd_err *err)
+{
+	struct stat st;
+	char now[sizeof e->seen];
+	if (!e->seen[0])
+		return 0;
+	if (fstat(fd, &st) != 0)
+		return cd_err_set(err, CD_E_IO, OP, "cannot stat %s: %s",
+				  e->src, strerror(errno));
+	stat_line(&st, now, sizeof now);
+	if (strcmp(now, e->seen) != 0)
+		return cd_err_set(err, CD_E_CONFLICT, OP,
+				  "%s changed while the layer was written "
+				  "(written to since it was read for the "
+				  "image's inputs); build again once nothing "
+				  "writes to it",
+				  e->src);
+	return 0;
+}
+
 static int tar_file(struct cd_tar *t, const struct cd_layer_entry *e,
 		    struct cd_err *err)
 {
@@ -728,6 +754,10 @@ static int tar_file(struct cd_tar *t, const struct cd_layer_entry *e,
 	if (fd < 0)
 		return cd_err_set(err, CD_E_IO, OP, "cannot read %s: %s",
 				  e->src, strerror(errno));
+	if (same_as_scanned(fd, e, err) != 0) {
+		close(fd);
+		return -1;
+	}
 	while (left > 0) {
 		ssize_t n = read(fd, buf, left < sizeof buf ? left : sizeof buf);
 		if (n < 0 && errno == EINTR)
@@ -745,8 +775,9 @@ static int tar_file(struct cd_tar *t, const struct cd_layer_entry *e,
 		}
 		left -= (uint64_t)n;
 	}
+	int rc = same_as_scanned(fd, e, err); /* nothing wrote meanwhile */
 	close(fd);
-	return cd_tar_pad(t, err);
+	return rc != 0 ? -1 : cd_tar_pad(t, err);
 }
 
 int cd_layer_write(struct cd_layer *l, uint64_t mtime, int fd,

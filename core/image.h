@@ -62,6 +62,8 @@ struct cd_layer_entry {
 	unsigned mode;
 	uint64_t size;
 	char digest[CD_DIGEST_MAX]; /* content (files) */
+	char seen[128]; /* files: device, inode, size, mtime and ctime when
+			   scanned; the tar pass refuses a file that differs */
 };
 
 struct cd_layer {

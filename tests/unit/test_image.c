@@ -118,6 +118,39 @@ static void test_layer_determinism(void)
 	free(b);
 }
 
+/* A file rewritten with the same size after the scan (its digest is in the
+ * layer's key) is refused when the layer is written: conflict. */
+static void test_layer_rewrite_same_size(void)
+{
+	char r[] = "/tmp/cdhost-layer-XXXXXX", p[512];
+	T_CHECK(mkdtemp(r) != NULL);
+	char *root = realpath(r, NULL);
+	struct cd_layer l;
+	struct cd_err err;
+	struct cd_layer_spec spec = {"src", "/app", -1, NULL, 0};
+	snprintf(p, sizeof p, "%s/src", root);
+	mkdir(p, 0755);
+	snprintf(p, sizeof p, "%s/src/a.txt", root);
+	write_file(p, "alpha\n", 0644);
+	T_EQ_INT(cd_layer_scan(root, &spec, NULL, 0, &l, &err), 0);
+	write_file(p, "omega\n", 0644); /* same size, other bytes */
+	int fd = open("/dev/null", O_WRONLY);
+	T_CHECK(cd_layer_write(&l, 0, fd, &err) != 0);
+	close(fd);
+	T_EQ_INT(err.code, CD_E_CONFLICT);
+	T_CHECK(strstr(err.msg, "a.txt changed while the layer was written") != NULL);
+	cd_layer_free(&l);
+	/* scanned again, it is written */
+	T_EQ_INT(cd_layer_scan(root, &spec, NULL, 0, &l, &err), 0);
+	fd = open("/dev/null", O_WRONLY);
+	T_EQ_INT(cd_layer_write(&l, 0, fd, &err), 0);
+	close(fd);
+	cd_layer_free(&l);
+	snprintf(p, sizeof p, "rm -rf %s", root);
+	T_EQ_INT(system(p), 0);
+	free(root);
+}
+
 static void test_config_manifest(void)
 {
 	static const char *const ep[] = {"/app/run"};
@@ -261,6 +294,7 @@ int main(void)
 	T_RUN(test_tar_headers);
 	T_RUN(test_ignore);
 	T_RUN(test_layer_determinism);
+	T_RUN(test_layer_rewrite_same_size);
 	T_RUN(test_config_manifest);
 	T_RUN(test_tags);
 	T_RUN(test_index_pick);
