@@ -575,6 +575,18 @@ struct xbuild {
 	struct cd_err err;
 };
 
+/* A build whose continuation never ran (another cdhost.parallel function
+ * failed first) still removes its digest file. */
+static int xbuild_gc(lua_State *L)
+{
+	struct xbuild *x = lua_touserdata(L, 1);
+	if (x && x->dfile[0]) {
+		unlink(x->dfile);
+		x->dfile[0] = '\0';
+	}
+	return 0;
+}
+
 static void xbuild_work(void *arg)
 {
 	struct xbuild *x = arg;
@@ -597,6 +609,7 @@ static int xbuild_done(lua_State *L, int status, lua_KContext kctx)
 	size_t dlen = 0;
 	int rrc = x->rc == 0 ? cd_fs_read_path(x->dfile, 4096, &dtext, &dlen, &err) : 0;
 	unlink(x->dfile);
+	x->dfile[0] = '\0';
 	if (x->rc != 0)
 		return cd_lerr_raise_err(L, &x->err);
 	if (rrc != 0)
@@ -730,10 +743,16 @@ static int build_external(lua_State *L, const char *name,
 	}
 	struct xbuild *x = lua_newuserdatauv(L, sizeof *x, 0);
 	memset(x, 0, sizeof *x);
+	lua_createtable(L, 0, 1);
+	lua_pushcfunction(L, xbuild_gc);
+	lua_setfield(L, -2, "__gc");
+	lua_setmetatable(L, -2);
 	snprintf(x->dfile, sizeof x->dfile, "/tmp/cdhost-digest-XXXXXX");
 	int fd = mkstemp(x->dfile);
-	if (fd < 0)
+	if (fd < 0) {
+		x->dfile[0] = '\0';
 		return cd_lerr_raise(L, CD_E_IO, OP, "cannot create a temporary file");
+	}
 	close(fd);
 	x->ctx = ctx;
 	x->req = req; /* its strings are anchored at index 2 */
