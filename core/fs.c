@@ -149,13 +149,28 @@ done:
 	return rc;
 }
 
+int cd_fs_read_project(const char *path, const char *shown, size_t max,
+		       char **data, size_t *len, struct cd_err *err)
+{
+	struct stat st;
+	/* A FIFO would block the open until a writer comes (forever, in a
+	 * checked-out repository); a device could be endless. */
+	if (stat(path, &st) == 0 &&
+	    (S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode) ||
+	     S_ISBLK(st.st_mode) || S_ISSOCK(st.st_mode)))
+		return cd_err_set(err, CD_E_INVALID, "fs.read",
+				  "%s is not a regular file (a FIFO, socket "
+				  "or device)", shown);
+	return cd_fs_read_path(path, max, data, len, err);
+}
+
 int cd_fs_read(const char *root, const char *rel, size_t max, char **data,
 	       size_t *len, struct cd_err *err)
 {
 	char *abs = NULL;
 	int rc = cd_fs_resolve(root, rel, &abs, err);
 	if (rc == 0)
-		rc = cd_fs_read_path(abs, max, data, len, err);
+		rc = cd_fs_read_project(abs, rel, max, data, len, err);
 	if (rc && err->code == CD_E_NOT_FOUND)
 		cd_err_set(err, CD_E_NOT_FOUND, "fs.read", "no such file: %s",
 			   rel);

@@ -33,6 +33,11 @@ int cd_fs_read(const char *root, const char *rel, size_t max, char **data,
 /* Reads a file by absolute path, with the same cap (for the recipe itself). */
 int cd_fs_read_path(const char *path, size_t max, char **data, size_t *len,
 		    struct cd_err *err);
+/* cd_fs_read_path for project content (recipe files, modules, manifests):
+ * a FIFO, socket or device is `invalid` at once (a FIFO would block the
+ * open until a writer comes); `shown` names it in the message. */
+int cd_fs_read_project(const char *path, const char *shown, size_t max,
+		       char **data, size_t *len, struct cd_err *err);
 
 /* 1 if rel exists inside the root (0 if not); negative on a violation. */
 int cd_fs_exists(const char *root, const char *rel, struct cd_err *err);

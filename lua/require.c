@@ -115,7 +115,7 @@ static int find_file(lua_State *L, const char *dir, const char *name)
 			return cd_lerr_raise_err(L, &err);
 		}
 		box->ptr = abs;
-		if (cd_fs_read_path(abs, 0, &data, &len, &err) != 0)
+		if (cd_fs_read_project(abs, rel, 0, &data, &len, &err) != 0)
 			return cd_lerr_raise_err(L, &err);
 		lua_pushfstring(L, "@%s", display_path(abs, shown, sizeof shown));
 		struct cd_lptr *dbox = cd_lptr_push(L, data, cd_free);

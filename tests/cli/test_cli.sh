@@ -107,6 +107,19 @@ EOF2
 )
 run "$CDHOST" run "$r"
 expect_rc 0
+t "fs.read and require of a FIFO: invalid at once, not a read that waits for a writer"
+mkfifo "$WORK/pipe.yaml"
+r=$(recipe fifo.lua <<<'cdhost.fs.read("pipe.yaml")')
+run timeout 10 "$CDHOST" run "$r"
+expect_rc 1; expect_err "fifo.lua:1: fs.read: pipe.yaml is not a regular file (a FIFO, socket or device) [invalid]"
+rm -f "$WORK/pipe.yaml"
+mkfifo "$WORK/pipemod.lua"
+r=$(recipe fiforeq.lua <<<'require "pipemod"')
+run timeout 10 "$CDHOST" run "$r"
+expect_rc 1; expect_err "pipemod.lua is not a regular file (a FIFO, socket or device) [invalid]"
+rm -f "$WORK/pipemod.lua"
+
+t "exit codes follow the error code (2)"
 r=$(recipe later.lua <<<'cdhost.parallel { function() end, "not a function" }')
 run "$CDHOST" run "$r"
 expect_rc 1; expect_err "parallel: item 2 is a string, not a function [invalid]"
