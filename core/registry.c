@@ -1573,20 +1573,107 @@ static int cmp_tag(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* Does the parameter list [p, e) of one link-value (";"-separated
+ * name=value or name="value") hold rel with "next" among its types? */
+static int rel_next(const char *p, const char *e)
+{
+	while (p < e) {
+		p += strspn(p, " \t;");
+		const char *name = p;
+		while (p < e && *p != '=' && *p != ';')
+			if (*p++ == '"')
+				return 0; /* a quote inside a name */
+		size_t nl = (size_t)(p - name);
+		while (nl && (name[nl - 1] == ' ' || name[nl - 1] == '\t'))
+			nl--;
+		if (p >= e || *p == ';')
+			continue;
+		p++; /* '=' */
+		p += strspn(p, " \t");
+		const char *v = p, *ve;
+		if (p < e && *p == '"') {
+			v = ++p;
+			while (p < e && *p != '"')
+				p += p[0] == '\\' && p + 1 < e ? 2 : 1;
+			if (p >= e)
+				return 0; /* an unterminated quoted string */
+			ve = p++;
+		} else {
+			while (p < e && *p != ';')
+				if (*p++ == '"')
+					return 0; /* ... or inside a token */
+			ve = p;
+		}
+		if (nl != 3 || strncasecmp(name, "rel", 3) != 0)
+			continue;
+		/* rel is a space-separated list of relation types */
+		while (v < ve) {
+			v += strspn(v, " \t");
+			size_t tl = 0;
+			while (v + tl < ve && v[tl] != ' ' && v[tl] != '\t')
+				tl++;
+			if (tl == 4 && strncasecmp(v, "next", 4) == 0)
+				return 1;
+			v += tl;
+		}
+	}
+	return 0;
+}
+
+/* The end of one link-value's parameters: the next comma outside a quoted
+ * string, or the end. */
+static const char *link_value_end(const char *q)
+{
+	while (*q && *q != ',') {
+		if (*q++ != '"')
+			continue;
+		while (*q && *q != '"')
+			q += q[0] == '\\' && q[1] ? 2 : 1;
+		if (*q)
+			q++;
+	}
+	return q;
+}
+
+int cd_registry_next_link(const char *base, const char *value, char *url,
+			  size_t n)
+{
+	const char *p = value;
+	while (*p) {
+		p += strspn(p, " \t,");
+		if (*p != '<') { /* not a link-value: skip it */
+			p = link_value_end(p);
+			continue;
+		}
+		const char *u = p + 1, *ue = strchr(u, '>');
+		if (!ue)
+			return 0;
+		p = link_value_end(ue + 1);
+		if (!rel_next(ue + 1, p))
+			continue;
+		size_t ul = (size_t)(ue - u);
+		for (size_t i = 0; i < ul; i++)
+			if ((unsigned char)u[i] <= ' ' || u[i] == 0x7f)
+				return 0; /* no spaces, no control characters */
+		int abs = strncmp(u, "http://", 7) == 0 ||
+			  strncmp(u, "https://", 8) == 0;
+		const char *pre = abs ? "" : base;
+		const char *sep = abs || u[0] == '/' ? "" : "/";
+		if (ul == 0 || strlen(pre) + strlen(sep) + ul >= n)
+			return 0; /* would not fit: no truncated URL */
+		snprintf(url, n, "%s%s%.*s", pre, sep, (int)ul, u);
+		return 1;
+	}
+	return 0;
+}
+
 /* The next page from a Link header: <url>; rel="next". */
 static int next_link(const struct cd_reg_host *h, const struct cd_http_resp *resp,
 		     char *url, size_t n)
 {
 	char link[2048];
-	if (!cd_http_header(resp, "Link", link, sizeof link) ||
-	    !strstr(link, "rel=\"next\"") || link[0] != '<')
-		return 0;
-	char *end = strchr(link, '>');
-	if (!end)
-		return 0;
-	*end = '\0';
-	absolute(h, link + 1, url, n);
-	return 1;
+	return cd_http_header(resp, "Link", link, sizeof link) &&
+	       cd_registry_next_link(h->base, link, url, n);
 }
 
 static int add_tags(struct cd_buf *b, const struct cd_http_resp *resp,

@@ -159,6 +159,15 @@ int cd_registry_tags(struct cd_registry *r, const struct cd_ref *repo,
 		     char ***tags, size_t *n, struct cd_err *err);
 void cd_registry_tags_free(char **tags);
 
+/* The next page of a paginated list from a `Link` header's value (RFC
+ * 8288): the URL of the first link-value whose rel holds "next", made
+ * absolute against `base` ("scheme://host[:port]") unless it is an
+ * http(s) URL. 1 with `url` filled; 0 when there is none, when that URL is
+ * empty or holds a space or a control character, or when it would not fit
+ * in n bytes. */
+int cd_registry_next_link(const char *base, const char *value, char *url,
+			  size_t n);
+
 /* Deletes a manifest: by digest, or the digest a tag resolves to (2.8
  * refuses DELETE by tag; this removes every tag of that manifest). */
 int cd_registry_delete(struct cd_registry *r, const struct cd_ref *ref,

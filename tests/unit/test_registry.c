@@ -137,9 +137,40 @@ static void digests(void)
 	T_EQ_INT(e.code, CD_E_IO);
 }
 
+/* The next page from a Link header (cd_registry_next_link). */
+static void link_next(void)
+{
+	const char *b = "https://r.example";
+	char u[2048], small[24];
+	T_EQ_INT(cd_registry_next_link(b, "</v2/a/tags/list?last=x&n=2>; rel=\"next\"", u, sizeof u), 1);
+	T_EQ_STR(u, "https://r.example/v2/a/tags/list?last=x&n=2");
+	T_EQ_INT(cd_registry_next_link(b, "<http://o.example/v2/x>; rel=next", u, sizeof u), 1);
+	T_EQ_STR(u, "http://o.example/v2/x");
+	T_EQ_INT(cd_registry_next_link(b, "<v2/x?last=a>; REL=\"Next last\"", u, sizeof u), 1);
+	T_EQ_STR(u, "https://r.example/v2/x?last=a");
+	/* the rel="next" of the second link-value: the second URL (the first
+	 * one, the previous page, was taken before) */
+	T_EQ_INT(cd_registry_next_link(b, "</v2/a/tags/list?last=a>; rel=\"prev\", </v2/a/tags/list?last=z>; rel=\"next\"", u, sizeof u), 1);
+	T_EQ_STR(u, "https://r.example/v2/a/tags/list?last=z");
+	/* commas and "next" inside quoted strings belong to their parameter */
+	T_EQ_INT(cd_registry_next_link(b, "</p>; title=\"a, rel=next\", </n>; rel=next", u, sizeof u), 1);
+	T_EQ_STR(u, "https://r.example/n");
+	T_EQ_INT(cd_registry_next_link(b, "</p>; rel=\"prev\"; title=\"next\"", u, sizeof u), 0);
+	T_EQ_INT(cd_registry_next_link(b, "</p>; rel=\"nextish\"", u, sizeof u), 0);
+	T_EQ_INT(cd_registry_next_link(b, "</p>; rel=\"next", u, sizeof u), 0);
+	T_EQ_INT(cd_registry_next_link(b, "/v2/x; rel=\"next\"", u, sizeof u), 0);
+	T_EQ_INT(cd_registry_next_link(b, "<>; rel=\"next\"", u, sizeof u), 0);
+	/* a URL with a space or a control character, or one that would not
+	 * fit, is no next page (it was taken, truncated) */
+	T_EQ_INT(cd_registry_next_link(b, "</v2/a b>; rel=\"next\"", u, sizeof u), 0);
+	T_EQ_INT(cd_registry_next_link(b, "</v2/a\tb>; rel=\"next\"", u, sizeof u), 0);
+	T_EQ_INT(cd_registry_next_link(b, "</v2/a/tags/list?last=x>; rel=next", small, sizeof small), 0);
+}
+
 int main(void)
 {
 	T_RUN(refs_good);
+	T_RUN(link_next);
 	T_RUN(refs_bad);
 	T_RUN(media_types);
 	T_RUN(digests);
