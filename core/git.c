@@ -280,17 +280,20 @@ static void pct_decode(char *s)
 	*o = '\0';
 }
 
-/* Keeps user and password from one `proto://user:pass@host[/path]` line
- * if its scheme and host:port are those of rs->url. */
-static int credential_line(struct remote_state *rs, char *line)
+int cd_git_credential_line(const char *url, char *line, char *user,
+			   size_t un, char *pass, size_t pn)
 {
-	const char *s = strstr(rs->url, "://"), *host = s + 3;
-	const char *at = strchr(host, '@'), *sl = strchr(host, '/');
+	const char *s = strstr(url, "://"), *host, *at, *sl;
 	char *ls = strstr(line, "://"), *la, *colon;
+	if (!s)
+		return 0;
+	host = s + 3;
+	at = strchr(host, '@');
+	sl = strchr(host, '/');
 	if (at && (!sl || at < sl))
 		host = at + 1;
-	if (!ls || ls - line != s - rs->url ||
-	    strncmp(line, rs->url, (size_t)(ls - line)) != 0)
+	if (!ls || ls - line != s - url ||
+	    strncmp(line, url, (size_t)(ls - line)) != 0)
 		return 0;
 	ls[3 + strcspn(ls + 3, "/")] = '\0';
 	if (!(la = strrchr(ls + 3, '@')) || !(colon = strchr(ls + 3, ':')) ||
@@ -303,9 +306,17 @@ static int credential_line(struct remote_state *rs, char *line)
 		return 0;
 	pct_decode(ls + 3);
 	pct_decode(colon + 1);
-	snprintf(rs->user, sizeof rs->user, "%s", ls + 3);
-	snprintf(rs->pass, sizeof rs->pass, "%s", colon + 1);
+	snprintf(user, un, "%s", ls + 3);
+	snprintf(pass, pn, "%s", colon + 1);
 	return 1;
+}
+
+/* Keeps user and password from one `proto://user:pass@host[/path]` line
+ * if its scheme and host:port are those of rs->url. */
+static int credential_line(struct remote_state *rs, char *line)
+{
+	return cd_git_credential_line(rs->url, line, rs->user, sizeof rs->user,
+				      rs->pass, sizeof rs->pass);
 }
 
 /* Reads git-credential-store lines and keeps the first whose scheme and
@@ -445,11 +456,52 @@ static int url_port(const char *url)
 	return 22;
 }
 
+int cd_git_known_hosts_match(const char *text, size_t len, const char *want,
+			     const unsigned char *key, size_t keylen)
+{
+	char line[8192];
+	int found_host = 0;
+	const char *end = text + len;
+	for (const char *s = text; s < end;) {
+		const char *nl = memchr(s, '\n', (size_t)(end - s));
+		size_t ll = (size_t)((nl ? nl : end) - s);
+		const char *at = s;
+		s = nl ? nl + 1 : end;
+		if (ll >= sizeof line)
+			continue; /* longer than any entry: not one */
+		memcpy(line, at, ll);
+		line[ll] = '\0';
+		char *p = line + strspn(line, " \t");
+		if (*p == '#' || *p == '@')
+			continue;
+		char *sp = strchr(p, ' ');
+		if (!sp)
+			continue;
+		*sp = '\0';
+		int match = 0;
+		for (char *tok = p; tok && !match;) {
+			char *comma = strchr(tok, ',');
+			if (comma)
+				*comma++ = '\0';
+			match = *tok && host_matches(tok, want);
+			tok = comma;
+		}
+		if (!match)
+			continue;
+		found_host = 1;
+		if (key_matches(sp + 1, key, keylen))
+			return 2;
+	}
+	return found_host;
+}
+
 static int check_known_hosts(struct remote_state *rs, const char *host,
 			     const unsigned char *key, size_t keylen)
 {
 	const struct cd_git_auth *a = rs->auth;
-	char file[4096], want[512], line[8192];
+	char file[4096], want[512], *text = NULL;
+	size_t len = 0;
+	struct cd_err err = {0};
 	const char *env = getenv("CDHOST_KNOWN_HOSTS"), *home = getenv("HOME");
 	int port = url_port(rs->url);
 	if (a && a->known_hosts)
@@ -463,35 +515,19 @@ static int check_known_hosts(struct remote_state *rs, const char *host,
 		snprintf(want, sizeof want, "%s", host);
 	else
 		snprintf(want, sizeof want, "[%s]:%d", host, port);
-	FILE *f = fopen(file, "re");
-	int found_host = 0;
-	while (f && fgets(line, sizeof line, f)) {
-		char *p = line + strspn(line, " \t");
-		if (*p == '#' || *p == '\n' || *p == '@')
-			continue;
-		char *sp = strchr(p, ' ');
-		if (!sp)
-			continue;
-		*sp = '\0';
-		int match = 0;
-		for (char *tok = strtok(p, ","); tok && !match; tok = strtok(NULL, ","))
-			match = host_matches(tok, want);
-		if (!match)
-			continue;
-		found_host = 1;
-		if (key_matches(sp + 1, key, keylen)) {
-			fclose(f);
-			return 0;
-		}
-	}
-	if (f)
-		fclose(f);
+	int readable = cd_fs_read_path(file, 0, &text, &len, &err) == 0;
+	int found = readable ? cd_git_known_hosts_match(text, len, want, key,
+							  keylen)
+			     : 0;
+	cd_free(text);
+	if (found == 2)
+		return 0;
 	snprintf(rs->hostkey_msg, sizeof rs->hostkey_msg,
-		 found_host ? "the host key of %s does NOT match %s (possible "
-			      "man-in-the-middle); refusing to connect"
-			    : "unknown host key for %s (not in %s); add it to "
-			      "known_hosts or pin it with host_key=",
-		 want, f || found_host ? file : "an existing known_hosts file");
+		 found ? "the host key of %s does NOT match %s (possible "
+			 "man-in-the-middle); refusing to connect"
+		       : "unknown host key for %s (not in %s); add it to "
+			 "known_hosts or pin it with host_key=",
+		 want, readable ? file : "an existing known_hosts file");
 	return -1;
 }
 

@@ -107,4 +107,23 @@ int cd_git_describe(const char *start, enum cd_git_rev variant,
 /* Removes credentials from a URL for messages: scheme://user:pw@h -> h. */
 void cd_git_redact(const char *url, char *out, size_t n);
 
+/* ---- the parsers of outside input (pure; tests and tests/fuzz) ---- */
+
+/* One git-credential-store line `proto://user:pass@host[:port][/path]`
+ * (percent-encoded, a port as "host%3a8443"): 1 when its scheme and
+ * host[:port] are exactly those of `url`, with user and password decoded
+ * into user/pass (truncated to un/pn bytes); 0 otherwise. `line` is
+ * changed in place. */
+int cd_git_credential_line(const char *url, char *line, char *user,
+			   size_t un, char *pass, size_t pn);
+
+/* Looks for `want` ("host", or "[host]:port" for a port other than 22)
+ * in the text of a known_hosts file: plain or hashed (|1|salt|hash)
+ * patterns, comma-separated; comments, marker lines (@revoked,
+ * @cert-authority) and lines over 8 KB are skipped. 2 when a line names
+ * `want` with the key blob key[0..keylen), 1 when lines name it only with
+ * other keys, 0 when none names it. */
+int cd_git_known_hosts_match(const char *text, size_t len, const char *want,
+			     const unsigned char *key, size_t keylen);
+
 #endif

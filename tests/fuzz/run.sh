@@ -25,7 +25,8 @@ merge=${FUZZ_MERGE:-1}
 max_len() {
 	case $1 in
 	value_yaml | value_json | status | docker_config | kubeconfig | health_test) echo 16384 ;;
-	manifest_subst | jsonstream | oci_index | artifacts | libs_lock | exec_credential) echo 4096 ;;
+	manifest_subst | jsonstream | oci_index | artifacts | libs_lock | exec_credential | known_hosts) echo 4096 ;;
+	link_header | git_credentials) echo 1024 ;;
 	*) echo 1024 ;;
 	esac
 }

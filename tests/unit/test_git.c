@@ -54,6 +54,56 @@ static void redact(void)
 	T_EQ_STR(b, "/srv/a@b/x.git");
 }
 
+/* git-credential-store lines (cd_git_credential_line). */
+static void credential_lines(void)
+{
+	char line[256], u[16], pw[16];
+	const char *url = "https://me@git.example.com:8443/org/x.git";
+#define CRED(l) (snprintf(line, sizeof line, "%s", l), \
+		 cd_git_credential_line(url, line, u, sizeof u, pw, sizeof pw))
+	T_EQ_INT(CRED("https://al%40ce:p%3Aw%25@git.example.com%3a8443/org"), 1);
+	T_EQ_STR(u, "al@ce");
+	T_EQ_STR(pw, "p:w%");
+	T_EQ_INT(CRED("https://alice:pw@git.example.com:8443"), 1);
+	T_EQ_INT(CRED("https://alice:pw@git.example.com"), 0);       /* port */
+	T_EQ_INT(CRED("http://alice:pw@git.example.com:8443"), 0);   /* scheme */
+	T_EQ_INT(CRED("https://alice:pw@xgit.example.com:8443"), 0);
+	T_EQ_INT(CRED("https://alice@git.example.com:8443"), 0);     /* no : */
+	T_EQ_INT(CRED("https://alice:0123456789abcdefXYZ@git.example.com:8443"), 1);
+	T_EQ_STR(pw, "0123456789abcde"); /* truncated to its buffer */
+#undef CRED
+	T_EQ_INT(cd_git_credential_line("/srv/x.git", line, u, sizeof u, pw,
+					sizeof pw), 0);
+}
+
+/* known_hosts text (cd_git_known_hosts_match). */
+static void known_hosts(void)
+{
+	static const unsigned char key[] = "\0\0\0\x0bssh-ed25519\0\0\0 "
+					   "0123456789abcdef0123456789abcdef";
+	const char *b64 = "AAAAC3NzaC1lZDI1NTE5AAAAIDAxMjM0NTY3ODlhYmNkZWYwMTIzNDU2Nzg5YWJjZGVm";
+	char t[20000];
+	size_t kl = sizeof key - 1;
+#define KH(want) cd_git_known_hosts_match(t, strlen(t), want, key, kl)
+	snprintf(t, sizeof t, "# x\n\n  a.example,[h.example]:2222 ssh-ed25519 %s c\r\n", b64);
+	T_EQ_INT(KH("[h.example]:2222"), 2);
+	T_EQ_INT(KH("a.example"), 2);
+	T_EQ_INT(KH("h.example"), 0);
+	snprintf(t, sizeof t, "@revoked a.example ssh-ed25519 %s\na.example ssh-rsa AAAA\n", b64);
+	T_EQ_INT(KH("a.example"), 1);
+	/* hashed: |1|base64(salt)|base64(HMAC-SHA1(salt, "a.example")) */
+	snprintf(t, sizeof t, "|1|c2FsdHNhbHRzYWx0c2FsdHNhbHQ=|+Z2RGtXRIiVpHt0j0ullJX9PUBU= ssh-ed25519 %s\n", b64);
+	T_EQ_INT(KH("a.example"), 2);
+	T_EQ_INT(KH("b.example"), 0);
+	/* a comment longer than the line buffer: its tail is no entry (it
+	 * was read as a line of its own) */
+	memset(t, 'x', 8200);
+	t[0] = '#';
+	snprintf(t + 8191, sizeof t - 8191, "a.example ssh-ed25519 %s\n", b64);
+	T_EQ_INT(KH("a.example"), 0);
+#undef KH
+}
+
 static void tree_hash(void)
 {
 	struct cd_err e;
@@ -221,6 +271,8 @@ int main(void)
 	git_libgit2_init();
 	T_RUN(paths);
 	T_RUN(redact);
+	T_RUN(credential_lines);
+	T_RUN(known_hosts);
 	T_RUN(tree_hash);
 	T_RUN(lock_file);
 	T_RUN(commits);
