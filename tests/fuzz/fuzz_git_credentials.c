@@ -15,9 +15,9 @@
 #include "fuzz.h"
 
 struct parsed {
-	int ok;
+	int ok;                  /* 1 parsed, 0 not, -1 too long for the model */
 	size_t slen;             /* scheme length */
-	char host[1100], user[1100], pass[1100];
+	char host[4096], user[4096], pass[4096];
 };
 
 static int hexv(char c)
@@ -54,8 +54,10 @@ static void parse_line(const char *line, struct parsed *p)
 	p->slen = (size_t)(ls - line);
 	const char *r = ls + 3;
 	size_t rl = strcspn(r, "/");
-	if (rl >= 1000)
-		return; /* the model's buffers; lines are at most 1024 */
+	if (rl >= sizeof p->host) {
+		p->ok = -1; /* longer than the model's buffers */
+		return;
+	}
 	size_t la = rl, colon = rl;
 	for (size_t i = 0; i < rl; i++)
 		if (r[i] == '@')
@@ -75,7 +77,7 @@ static void parse_line(const char *line, struct parsed *p)
 static int model(const char *url, const char *line, const struct parsed *p)
 {
 	const char *us = strstr(url, "://");
-	if (!us || !p->ok || (size_t)(us - url) != p->slen ||
+	if (!us || p->ok != 1 || (size_t)(us - url) != p->slen ||
 	    memcmp(url, line, p->slen) != 0)
 		return 0;
 	const char *h = us + 3, *sl = strchr(h, '/'), *at = strchr(h, '@');
@@ -89,6 +91,8 @@ static void check(const char *url, const char *line, size_t un, size_t pn)
 {
 	struct parsed p;
 	parse_line(line, &p);
+	if (p.ok < 0)
+		return;
 	int want = model(url, line, &p);
 	size_t ll = strlen(line);
 	char *copy = malloc(ll + 1);
@@ -135,8 +139,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* the line against the URL of its own scheme and host */
 	struct parsed p;
 	parse_line(line, &p);
-	if (p.ok && p.host[0] && !p.host[strcspn(p.host, "/@")]) {
-		char u[2200];
+	if (p.ok == 1 && p.host[0] && !p.host[strcspn(p.host, "/@")]) {
+		char u[8300];
 		snprintf(u, sizeof u, "%.*s://%s/org/repo.git", (int)p.slen,
 			 line, p.host);
 		FUZZ_CHECK(model(u, line, &p), "model: '%s' vs '%s'", u, line);
