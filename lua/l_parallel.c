@@ -140,41 +140,35 @@ static void start_queued(struct sched *q)
 		}
 }
 
-/* Collects finished jobs (their coroutines become ready); waits up to a
- * quarter second for one when none has finished. */
-static int reap(struct sched *q, int wait)
+/* Waits (a quarter second at most) until a running job has finished, then
+ * collects the finished ones (their coroutines become ready) and starts
+ * queued jobs in their place. */
+static void reap(struct sched *q)
 {
-	int got = 0;
-	for (int round = 0; round < 2 && !got; round++) {
-		for (size_t i = 0; i < q->n; i++) {
-			struct slot *s = &q->s[i];
-			if (s->state != S_RUNNING || !job_done(s->job))
-				continue;
-			job_end(s->job);
-			s->job = NULL;
-			s->state = S_READY;
-			q->running--;
-			got = 1;
-		}
-		if (got || !wait || round)
-			break;
-		struct timespec at;
-		clock_gettime(CLOCK_REALTIME, &at);
-		at.tv_nsec += 250000000L;
-		if (at.tv_nsec >= 1000000000L) {
-			at.tv_sec++;
-			at.tv_nsec -= 1000000000L;
-		}
-		pthread_mutex_lock(&mu);
-		int any = 0;
-		for (size_t i = 0; i < q->n; i++)
-			any |= q->s[i].state == S_RUNNING && q->s[i].job->done;
-		if (!any)
-			pthread_cond_timedwait(&cv, &mu, &at);
-		pthread_mutex_unlock(&mu);
+	struct timespec at;
+	int any = 0;
+	clock_gettime(CLOCK_REALTIME, &at);
+	at.tv_nsec += 250000000L;
+	if (at.tv_nsec >= 1000000000L) {
+		at.tv_sec++;
+		at.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&mu);
+	for (size_t i = 0; i < q->n; i++)
+		any |= q->s[i].state == S_RUNNING && q->s[i].job->done;
+	if (!any)
+		pthread_cond_timedwait(&cv, &mu, &at);
+	pthread_mutex_unlock(&mu);
+	for (size_t i = 0; i < q->n; i++) {
+		struct slot *s = &q->s[i];
+		if (s->state != S_RUNNING || !job_done(s->job))
+			continue;
+		job_end(s->job);
+		s->job = NULL;
+		s->state = S_READY;
+		q->running--;
 	}
 	start_queued(q);
-	return got;
 }
 
 /* Resumes slot i once; results[i] or the first error (moved to err_idx). */
@@ -236,7 +230,7 @@ static int run_loop(lua_State *L)
 		}
 		start_queued(q);
 		if (busy)
-			reap(q, 1);
+			reap(q);
 	}
 }
 
