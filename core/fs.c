@@ -192,40 +192,46 @@ int cd_fs_exists(const char *root, const char *rel, struct cd_err *err)
 	return rc;
 }
 
-static int has_marker(const char *dir)
+static int has_file(const char *dir, const char *name)
 {
-	static const char *const markers[] = {"cdhost.libs", ".git"};
 	char p[PATH_MAX + 32];
-	for (size_t i = 0; i < sizeof markers / sizeof *markers; i++) {
-		snprintf(p, sizeof p, "%s/%s", dir, markers[i]);
-		if (access(p, F_OK) == 0)
-			return 1;
-	}
-	return 0;
+	snprintf(p, sizeof p, "%s/%s", dir[0] ? dir : "", name);
+	return access(p, F_OK) == 0;
 }
 
 int cd_fs_project_root(const char *recipe, char **out, struct cd_err *err)
 {
-	char real[PATH_MAX], dir[PATH_MAX];
+	char real[PATH_MAX], home[PATH_MAX];
 	if (!realpath(recipe, real))
 		return cd_err_set(err,
 				  errno == ENOENT ? CD_E_USAGE : CD_E_IO,
 				  "recipe", "cannot open recipe %s: %s", recipe,
 				  strerror(errno));
-	char *slash = strrchr(real, '/');
-	*slash = '\0';
-	snprintf(dir, sizeof dir, "%s", real[0] ? real : "/");
-	for (;;) {
-		if (has_marker(real)) {
-			snprintf(dir, sizeof dir, "%s", real[0] ? real : "/");
+	const char *h = getenv("HOME");
+	if (!h || !*h || !realpath(h, home))
+		home[0] = '\0';
+	*strrchr(real, '/') = '\0';
+	/* The recipe's directory, or the nearest parent holding cdhost.libs
+	 * or .git, climbing no further than the home directory (for a recipe
+	 * under it) or "/". A `.git` there is not followed from below: a home
+	 * kept in git (dotfiles) would otherwise be the root of every recipe
+	 * unpacked under it and open ~/.kube and ~/.docker to them. */
+	size_t len = strlen(real);
+	char walk[PATH_MAX];
+	memcpy(walk, real, len + 1);
+	for (int first = 1;; first = 0) {
+		int ceiling = !walk[0] || (home[0] && strcmp(walk, home) == 0);
+		if (has_file(walk, "cdhost.libs") ||
+		    ((first || !ceiling) && has_file(walk, ".git"))) {
+			memcpy(real, walk, strlen(walk) + 1);
 			break;
 		}
-		slash = strrchr(real, '/');
-		if (!slash || !real[0])
+		char *slash = strrchr(walk, '/');
+		if (!slash || ceiling)
 			break;
 		*slash = '\0';
 	}
-	*out = cd_strdup(dir);
+	*out = cd_strdup(real[0] ? real : "/");
 	return *out ? 0 : cd_err_set(err, CD_E_NOMEM, "recipe", "out of memory");
 }
 

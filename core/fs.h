@@ -18,7 +18,8 @@
 #define CD_FS_GLOB_MAX_DEPTH 128
 
 /* Finds the project root of a recipe: the recipe's directory or the nearest
- * parent holding `cdhost.libs` or `.git`. *out is an absolute, resolved path
+ * parent holding `cdhost.libs` or `.git` (a `.git` of $HOME or of "/" only
+ * when the recipe is directly in it). *out is an absolute, resolved path
  * (free with cd_free). */
 int cd_fs_project_root(const char *recipe, char **out, struct cd_err *err);
 

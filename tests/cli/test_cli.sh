@@ -189,6 +189,38 @@ cd - >/dev/null || exit 1
 expect_rc 1; expect_err "cdhost lib list: error object is not a string [recipe]"
 expect_no_err "(null)"
 
+t "project root: a .git in \$HOME (dotfiles) is not climbed to; one below it is; cdhost.libs is"
+H=$WORK/home
+mkdir -p "$H/.git" "$H/.kube" "$H/dl/app/deploy" "$H/src/proj/.git" "$H/src/proj/deploy"
+echo "kube-secret" >"$H/.kube/config"
+probe='print(cdhost.fs.exists(".kube/config"), cdhost.fs.exists("deploy/r.lua"), cdhost.fs.exists("r.lua"))'
+echo "$probe" >"$H/dl/app/deploy/r.lua"
+HOME=$H run "$CDHOST" run "$H/dl/app/deploy/r.lua"
+expect_rc 0; expect_err "false	false	true"
+echo 'cdhost.fs.read("../../../.kube/config")' >"$H/dl/app/deploy/esc.lua"
+HOME=$H run "$CDHOST" run "$H/dl/app/deploy/esc.lua"
+expect_rc 5; expect_err "project root"; expect_no_err "kube-secret"
+echo "$probe" >"$H/src/proj/deploy/r.lua"
+HOME=$H run "$CDHOST" run "$H/src/proj/deploy/r.lua"
+expect_rc 0; expect_err "false	true	false"
+# a HOME reached through a symbolic link is the same directory
+ln -s "$H" "$WORK/home-link"
+HOME=$WORK/home-link run "$CDHOST" run "$H/dl/app/deploy/r.lua"
+expect_rc 0; expect_err "false	false	true"
+# the recipe directly in the home directory: that directory, as before
+echo "$probe" >"$H/r.lua"
+HOME=$H run "$CDHOST" run "$H/r.lua"
+expect_rc 0; expect_err "true	false	true"
+rm "$H/r.lua"
+# an explicit cdhost.libs in the home directory is followed
+touch "$H/cdhost.libs"
+HOME=$H run "$CDHOST" run "$H/dl/app/deploy/r.lua"
+expect_rc 0; expect_err "true	false	false"
+rm "$H/cdhost.libs"
+# without HOME, the nearest .git (the home's, here) as before
+env -u HOME "$CDHOST" run "$H/dl/app/deploy/r.lua" >"$WORK/.out" 2>"$WORK/.err"; RC=$?
+expect_rc 0; expect_err "true	false	false"
+
 t "colour on a terminal, none with NO_COLOR or when piped"
 r=$(recipe warn.lua <<<'cdhost.log.warn("coloured")')
 run script -qec "$CDHOST run $r" /dev/null
