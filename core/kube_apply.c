@@ -838,6 +838,17 @@ static int stale_local(const char *holder)
 	       kill(pid, 0) != 0 && errno == ESRCH;
 }
 
+/* A Lease POST whose answer was lost (cut, or a 5xx the server gave no
+ * Retry-After for) may or may not have created it: read it back. */
+static int create_unknown(long st, const struct cd_err *err)
+{
+	return (err->code == CD_E_UNREACHABLE || err->code == CD_E_SERVER) &&
+	       (st == 0 || st >= 500 || (st >= 200 && st < 300));
+}
+
+/* POSTs of the Lease whose outcome was unknown, at most. */
+#define LOCK_POSTS 3
+
 static int lock_set(struct run *r, struct cd_err *err)
 {
 	char host[64] = "host", path[1024], name[300];
@@ -853,18 +864,40 @@ static int lock_set(struct run *r, struct cd_err *err)
 		until = run; /* --timeout wins */
 		by_deadline = 1;
 	}
-	for (;;) {
+	for (int posts = 1;; posts++) {
 		long st = 0;
 		json_t *cur = NULL;
+		struct cd_err post_err;
 		if (lease_put(r, "POST", NULL, &st, err) == 0)
 			break;
-		if (st != 409)
+		int unknown = st != 409 && create_unknown(st, err);
+		if (st != 409 && !unknown)
 			return -1;
+		post_err = *err;
+		cd_err_clear(err);
 		struct cd_kube_req rq = {.method = "GET", .path = path,
 					 .what = "read the apply set lock", .ok404 = 1};
-		if (cd_kube_call(r->k, &rq, &cur, &st, err) != 0)
+		if (cd_kube_call(r->k, &rq, &cur, &st, err) != 0) {
+			if (unknown)
+				*err = post_err; /* the cause, not its echo */
 			return -1;
+		}
 		const char *holder = sget(json_object_get(cur, "spec"), "holderIdentity");
+		if (st == 200 && holder && !strcmp(holder, r->lease_holder)) {
+			json_decref(cur); /* the lost create went through */
+			r->lease_renewed = cd_now();
+			break;
+		}
+		if (unknown && st == 404) {
+			json_decref(cur);
+			if (posts >= LOCK_POSTS ||
+			    (run > 0 && cd_now() + 0.5 * posts >= run)) {
+				*err = post_err;
+				return -1;
+			}
+			cd_sleep(0.5 * posts); /* it was not made: again */
+			continue;
+		}
 		if (st == 200 && (lease_left(cur) <= 0 || stale_local(holder)) &&
 		    lease_put(r, "PUT", cur, &st, err) == 0) {
 			json_decref(cur);
