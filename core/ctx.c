@@ -52,3 +52,29 @@ void cd_stop_signals_install(void)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 }
+
+enum cd_action cd_ctx_effect(const struct cd_ctx *c, enum cd_effect e)
+{
+	enum cd_action a = cd_mode_effect(c->mode, e);
+	if (!c->dry_run)
+		return a;
+	if (a == CD_ACT_DO)
+		return e == CD_EFFECT_ROLLOUT_WAIT ? CD_ACT_NOOP : CD_ACT_PLAN;
+	return a == CD_ACT_WAIT_GONE ? CD_ACT_NOOP : a;
+}
+
+int cd_ctx_writes(const struct cd_ctx *c)
+{
+	return !c->dry_run && cd_mode_writes(c->mode);
+}
+
+const char *cd_ctx_mode_desc(const struct cd_ctx *c)
+{
+	static const char *const dry[CD_MODE_COUNT] = {
+		[CD_MODE_RUN] = "run --dry-run",     [CD_MODE_RENDER] = "render",
+		[CD_MODE_BUILD] = "build --dry-run", [CD_MODE_DEPLOY] = "deploy --dry-run",
+		[CD_MODE_DIFF] = "diff --dry-run",   [CD_MODE_DELETE] = "delete --dry-run",
+	};
+	return c->dry_run && (unsigned)c->mode < CD_MODE_COUNT ? dry[c->mode]
+							     : cd_mode_name(c->mode);
+}

@@ -19,6 +19,8 @@ struct cd_strlist {
 
 struct cd_ctx {
 	enum cd_mode mode;
+	int dry_run;       /* --dry-run (or render): nothing is written; any
+			    * command becomes a preview (cd_ctx_effect) */
 	int offline;       /* --offline: no network at all */
 	int show_secrets;  /* --show-secrets */
 	double deadline;   /* cd_now() value the run must end by; 0 = none */
@@ -43,6 +45,18 @@ struct cd_ctx {
 		unsigned ready;    /* rollout.wait: objects that became ready */
 	} stats;
 };
+
+/* What effect e does in this run: its mode's row of SPEC section 3
+ * (cd_mode_effect), where --dry-run turns every write into its plan:
+ * DO → PLAN (rollout.wait: NOOP), WAIT_GONE → NOOP; DELETE stays, its
+ * requests sent as server-side dry runs (cd_kube_apply_opts.dry_run). */
+enum cd_action cd_ctx_effect(const struct cd_ctx *c, enum cd_effect e);
+
+/* The mode for messages: "build", or "build --dry-run" for a preview. */
+const char *cd_ctx_mode_desc(const struct cd_ctx *c);
+
+/* 1 if this run may write anywhere: a writing mode without --dry-run. */
+int cd_ctx_writes(const struct cd_ctx *c);
 
 /* 1 if name is in the list. */
 int cd_strlist_has(const struct cd_strlist *l, const char *name);

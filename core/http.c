@@ -431,7 +431,7 @@ static double retry_delay(struct cd_http *h, struct xfer *x, CURLcode rc)
 		return -1;
 	/* A preview (render, check, diff) does not wait for a server that
 	 * refuses connections: its reads degrade to plan warnings at once. */
-	if (rc == CURLE_COULDNT_CONNECT && h->ctx && !cd_mode_writes(h->ctx->mode))
+	if (rc == CURLE_COULDNT_CONNECT && h->ctx && !cd_ctx_writes(h->ctx))
 		return -1;
 	double delay = h->backoff * pow(2, x->resp->attempts - 1);
 	char v[128];

@@ -1166,16 +1166,34 @@ static int list_members(struct run *r, json_t *out, struct cd_err *err)
 	return rc;
 }
 
+#define DRY_DELETE \
+	"{\"kind\":\"DeleteOptions\",\"apiVersion\":\"v1\",\"dryRun\":[\"All\"]}"
+
+/* Makes a DELETE's path a server-side dry run (the server checks it,
+ * nothing is deleted); never sends the real one instead. */
+static int dry_path(char *path, size_t n, struct cd_err *err)
+{
+	static const char q[] = "?dryRun=All";
+	size_t len = strlen(path);
+	if (len + sizeof q > n)
+		return cd_err_set(err, CD_E_INVALID, OP,
+				  "path too long for a dry run: %.200s", path);
+	memcpy(path + len, q, sizeof q);
+	return 0;
+}
+
 static int delete_group(struct run *r, struct member *g, size_t n,
 			const char *action, struct cd_err *err)
 {
 	struct batch bt = {0};
 	int rc = -1;
-	char body[128];
+	char body[192];
+	/* the API server reads DeleteOptions from the body when there is one
+	 * and then ignores the query: dryRun goes in both */
 	snprintf(body, sizeof body,
 		 "{\"kind\":\"DeleteOptions\",\"apiVersion\":\"v1\","
-		 "\"propagationPolicy\":\"%s\"}",
-		 r->propagation);
+		 "\"propagationPolicy\":\"%s\"%s}",
+		 r->propagation, r->o->dry_run ? ",\"dryRun\":[\"All\"]" : "");
 	if (batch_new(&bt, n, err) != 0)
 		goto done;
 	for (size_t i = 0; i < n; i++) {
@@ -1187,6 +1205,8 @@ static int delete_group(struct run *r, struct member *g, size_t n,
 		cd_kube_path(&g[i].m, ns, meta(o, "name"), g[i].path, sizeof g[i].path);
 		if (r->o->op == CD_KUBE_DIFF)
 			continue;
+		if (r->o->dry_run && dry_path(g[i].path, sizeof g[i].path, err) != 0)
+			goto done;
 		snprintf(g[i].what, sizeof g[i].what, "delete %s %s%s%s", sget(o, "kind"),
 			 ns ? ns : "", ns ? "/" : "", meta(o, "name"));
 		bt.rq[i] = (struct cd_kube_req){.method = "DELETE", .path = g[i].path,
@@ -1307,6 +1327,7 @@ static int do_apply(struct run *r, struct cd_err *err)
 static int do_delete(struct run *r, struct cd_err *err)
 {
 	json_t *list = json_array();
+	const char *gone = r->o->dry_run ? "delete" : "deleted"; /* as diff */
 	int rc = -1;
 	if (!r->id[0]) { /* no set: the recipe's own objects */
 		for (size_t i = 0; i < r->n; i++) {
@@ -1314,23 +1335,27 @@ static int do_delete(struct run *r, struct cd_err *err)
 				goto done;
 			json_array_append(list, r->it[i].obj);
 		}
-		rc = delete_all(r, list, "deleted", err);
+		rc = delete_all(r, list, gone, err);
 		goto done;
 	}
-	if (lock_set(r, err) != 0 || fetch_parent(r, err) != 0)
+	/* a dry run reads the set without its lock: it writes nothing */
+	if ((!r->o->dry_run && lock_set(r, err) != 0) || fetch_parent(r, err) != 0)
 		goto done;
 	r->n = 0; /* every member goes, whatever the recipe holds now */
 	if (r->parent && list_members(r, list, err) != 0)
 		goto done;
-	if (delete_all(r, list, "deleted", err) != 0)
+	if (delete_all(r, list, gone, err) != 0)
 		goto done;
 	if (r->parent) {
 		char path[1024];
 		long st;
 		json_t *out = NULL;
 		parent_path(r, "secrets", r->o->applyset, path, sizeof path);
+		if (r->o->dry_run && dry_path(path, sizeof path, err) != 0)
+			goto done;
 		struct cd_kube_req rq = {.method = "DELETE", .path = path, .ok404 = 1,
-					 .what = "delete the apply set parent"};
+					 .what = "delete the apply set parent",
+					 .body = r->o->dry_run ? DRY_DELETE : NULL};
 		rc = cd_kube_call(r->k, &rq, &out, &st, err);
 		json_decref(out);
 		goto done;

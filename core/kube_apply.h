@@ -32,6 +32,9 @@ struct cd_kube_apply_opts {
 	double lock_wait;       /* seconds to wait for the set's Lease */
 	const char *propagation; /* delete and prune: Background (default),
 				    Foreground, Orphan, in any case */
+	int dry_run;            /* delete: every DELETE a server-side dry run
+				   (dryRun=All), the Lease not taken; the
+				   results say "would delete" */
 	int show_secrets;       /* diff: print Secret values */
 	cd_kube_text_fn text;   /* diff */
 	void *text_ud;

@@ -393,8 +393,12 @@ static int cmd_recipe(struct cd_cli *cli)
 	if (strcmp(cli->command, "diff") == 0 || strcmp(cli->command, "delete") == 0 ||
 	    strcmp(cli->command, "build") == 0 || strcmp(cli->command, "deploy") == 0)
 		c->mode = cd_mode_from_name(cli->command);
-	if (strcmp(cli->command, "check") == 0) {
+	if (strcmp(cli->command, "check") == 0)
 		c->mode = CD_MODE_RENDER;
+	/* --dry-run with build, deploy, diff or delete previews that command:
+	 * its reads happen, its writes become plans (cd_ctx_effect) */
+	c->dry_run = cli->dry_run || c->mode == CD_MODE_RENDER;
+	if (strcmp(cli->command, "check") == 0) {
 		c->offline = 1;
 		fflush(stdout);
 		saved = dup(STDOUT_FILENO);

@@ -120,6 +120,8 @@ int cd_host_open(lua_State *L)
 	int t = lua_gettop(L);
 	lua_pushstring(L, cd_mode_name(ctx->mode));
 	lua_setfield(L, t, "mode");
+	lua_pushboolean(L, ctx->dry_run);
+	lua_setfield(L, t, "dry_run");
 	lua_pushstring(L, CDHOST_VERSION);
 	lua_setfield(L, t, "version");
 	lua_pushcfunction(L, l_env);

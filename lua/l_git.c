@@ -225,7 +225,7 @@ static int l_commit(lua_State *L)
 		return cd_lerr_raise(L, CD_E_INVALID, OP, "'push' must be a boolean");
 	lua_pop(L, 1);
 	o.files = read_files(L, 1, &o.nfiles);
-	switch (cd_mode_effect(sb->ctx->mode, CD_EFFECT_GIT_COMMIT)) {
+	switch (cd_ctx_effect(sb->ctx, CD_EFFECT_GIT_COMMIT)) {
 	case CD_ACT_PLAN:
 		plan(L, &o);
 		push_result(L, NULL, 0, 0);
@@ -236,7 +236,7 @@ static int l_commit(lua_State *L)
 		sb->ctx->stats.skipped++;
 		cd_report_log(sb->ctx->report, CD_LOG_INFO, "git",
 			      "git.commit to %s skipped in %s mode", o.branch,
-			      cd_mode_name(sb->ctx->mode));
+			      cd_ctx_mode_desc(sb->ctx));
 		push_result(L, NULL, 0, 0);
 		return 1;
 	case CD_ACT_DO:

@@ -709,14 +709,14 @@ static int build_external(lua_State *L, const char *name,
 	snprintf(ref, sizeof ref, "%s:%s", name, tag);
 	req.ref = ref;
 
-	enum cd_action act = cd_mode_effect(ctx->mode, CD_EFFECT_IMAGE_BUILD);
+	enum cd_action act = cd_ctx_effect(ctx, CD_EFFECT_IMAGE_BUILD);
 	char digest[CD_DIGEST_MAX];
 	if (act != CD_ACT_DO) {
 		plan_digest(L, name, tag, digest);
 		ctx->stats.skipped++;
 		cd_report_log(ctx->report, CD_LOG_INFO, "build",
 			      "image.build: would build %s with %s (%s mode)%s%s",
-			      ref, cd_builder_name(kind), cd_mode_name(ctx->mode),
+			      ref, cd_builder_name(kind), cd_ctx_mode_desc(ctx),
 			      *digest ? "; exists as " : "", digest);
 		push_artifact(L, name, tag, digest, 0);
 		lua_pushstring(L, cd_builder_name(kind));
@@ -873,7 +873,7 @@ static int l_build(lua_State *L)
 	if (cd_tag_default_repo(ctx->default_repo, raw, name, sizeof name, &err) != 0)
 		return cd_lerr_raise_err(L, &err);
 	if (ctx->mode == CD_MODE_DEPLOY ||
-	    cd_mode_effect(ctx->mode, CD_EFFECT_IMAGE_BUILD) == CD_ACT_ARTIFACT)
+	    cd_ctx_effect(ctx, CD_EFFECT_IMAGE_BUILD) == CD_ACT_ARTIFACT)
 		return from_artifacts(L, name);
 	if (external)
 		return build_external(L, name, kind);
@@ -914,14 +914,14 @@ static int l_build(lua_State *L)
 	resolve_tag(L, 1, input, tag);
 	s.tag = tag;
 
-	enum cd_action act = cd_mode_effect(ctx->mode, CD_EFFECT_IMAGE_BUILD);
+	enum cd_action act = cd_ctx_effect(ctx, CD_EFFECT_IMAGE_BUILD);
 	if (act != CD_ACT_DO) {
 		char digest[CD_DIGEST_MAX];
 		plan_digest(L, name, tag, digest);
 		ctx->stats.skipped++;
 		cd_report_log(ctx->report, CD_LOG_INFO, "build",
 			      "image.build: would build %s:%s (%s mode)%s%s",
-			      name, tag, cd_mode_name(ctx->mode),
+			      name, tag, cd_ctx_mode_desc(ctx),
 			      *digest ? "; exists as " : "", digest);
 		push_artifact(L, name, tag, digest, 0);
 		return 1;
@@ -966,6 +966,12 @@ int cd_l_image_flush(lua_State *L)
 	if (!ctx->file_output || !cd_mode_writes(ctx->mode) ||
 	    ctx->mode == CD_MODE_DEPLOY)
 		return 0;
+	if (ctx->dry_run) {
+		cd_report_log(ctx->report, CD_LOG_INFO, "build",
+			      "artifacts file %s not written (--dry-run)",
+			      ctx->file_output);
+		return 0;
+	}
 	if (lua_getfield(L, LUA_REGISTRYINDEX, BUILT_KEY) == LUA_TTABLE) {
 		for (lua_Integer i = 1; i <= (lua_Integer)lua_rawlen(L, -1); i++) {
 			lua_rawgeti(L, -1, i);

@@ -257,7 +257,7 @@ static int l_apply(lua_State *L)
 {
 	struct cd_sandbox *sb = cd_sandbox_get(L);
 	int n = object_count(L, 1);
-	enum cd_action act = cd_mode_effect(sb->ctx->mode, CD_EFFECT_KUBE_APPLY);
+	enum cd_action act = cd_ctx_effect(sb->ctx, CD_EFFECT_KUBE_APPLY);
 
 	switch (act) {
 	case CD_ACT_PLAN:
@@ -267,7 +267,7 @@ static int l_apply(lua_State *L)
 		sb->ctx->stats.skipped++;
 		cd_report_log(sb->ctx->report, CD_LOG_INFO, "apply",
 			      "kube.apply: %d object(s) not applied in %s mode",
-			      n < 0 ? 1 : n, cd_mode_name(sb->ctx->mode));
+			      n < 0 ? 1 : n, cd_ctx_mode_desc(sb->ctx));
 		break;
 	case CD_ACT_DO:
 	case CD_ACT_DIFF:
@@ -276,7 +276,7 @@ static int l_apply(lua_State *L)
 	default:
 		return cd_lerr_raise(L, CD_E_USAGE, "kube.apply",
 				     "not available in %s mode",
-				     cd_mode_name(sb->ctx->mode));
+				     cd_ctx_mode_desc(sb->ctx));
 	}
 	cd_value_new(L, CD_VALUE_MAP);
 	lua_pushstring(L, cd_mode_name(sb->ctx->mode));

@@ -300,6 +300,7 @@ static void apply_opts(lua_State *L, int oi, const char *op, enum cd_kube_op kop
 		.lock_wait = opt_number(L, oi, "lock_wait", 120),
 		.propagation = propagation(L, oi, op),
 		.show_secrets = cd_sandbox_get(L)->ctx->show_secrets,
+		.dry_run = cd_sandbox_get(L)->ctx->dry_run,
 		.text = yaml_text,
 		.text_ud = L,
 		.diff = diff,
@@ -313,6 +314,25 @@ static struct input *apply_args(lua_State *L, const char *op)
 	if (!lua_isnoneornil(L, 2))
 		luaL_checktype(L, 2, LUA_TTABLE);
 	return read_objects(L, 1, op);
+}
+
+/* delete --dry-run: what would go, one line each (the plan). */
+static void dry_deletes(struct cd_ctx *ctx, const json_t *results)
+{
+	size_t i;
+	json_t *r;
+	json_array_foreach(results, i, r) {
+		const char *ns = json_string_value(json_object_get(r, "namespace"));
+		cd_report_log(ctx->report, CD_LOG_INFO, "apply",
+			      "would delete %s %s%s%s",
+			      json_string_value(json_object_get(r, "kind")),
+			      ns ? ns : "", ns ? "/" : "",
+			      json_string_value(json_object_get(r, "name")));
+	}
+	cd_report_log(ctx->report, CD_LOG_INFO, "apply",
+		      "kube.apply: %zu object(s) would be deleted (--dry-run: "
+		      "checked by the server, nothing deleted)",
+		      json_array_size(results));
 }
 
 int cd_l_kube_apply_cluster(lua_State *L, enum cd_action act)
@@ -337,19 +357,25 @@ int cd_l_kube_apply_cluster(lua_State *L, enum cd_action act)
 			  &results, &changes, &err) != 0)
 		return cd_lerr_raise_err(L, &err);
 	ctx->stats.changed += changes;
-	if (o.op != CD_KUBE_DIFF)
+	if (o.op != CD_KUBE_DIFF && !o.dry_run)
 		ctx->stats.applied += (unsigned)json_array_size(results);
 	if (diff->len && cd_l_kube_pending_append(L, diff->data, diff->len) != 0) {
 		json_decref(results);
 		return cd_lerr_raise(L, CD_E_NOMEM, op, "diff output too large");
 	}
-	cd_report_log(ctx->report, CD_LOG_INFO, "apply",
-		      "kube.apply: %zu object(s) %s, %u %s", json_array_size(results),
-		      o.op == CD_KUBE_DIFF     ? "compared"
-		      : o.op == CD_KUBE_DELETE ? "deleted"
-					       : "applied",
-		      changes,
-		      o.op == CD_KUBE_DIFF ? "differ" : o.op == CD_KUBE_DELETE ? "gone" : "changed");
+	if (o.op == CD_KUBE_DELETE && o.dry_run)
+		dry_deletes(ctx, results);
+	else
+		cd_report_log(ctx->report, CD_LOG_INFO, "apply",
+			      "kube.apply: %zu object(s) %s, %u %s",
+			      json_array_size(results),
+			      o.op == CD_KUBE_DIFF     ? "compared"
+			      : o.op == CD_KUBE_DELETE ? "deleted"
+						       : "applied",
+			      changes,
+			      o.op == CD_KUBE_DIFF     ? "differ"
+			      : o.op == CD_KUBE_DELETE ? "gone"
+						       : "changed");
 	struct cd_lptr *rbox = cd_lptr_push(L, results, (void (*)(void *))json_decref);
 	push_json(L, results, op);
 	cd_lptr_release(rbox);
@@ -515,13 +541,13 @@ static int l_delete(lua_State *L)
 {
 	static const char *const op = "kube.delete";
 	struct cd_sandbox *sb = cd_sandbox_get(L);
-	enum cd_action act = cd_mode_effect(sb->ctx->mode, CD_EFFECT_KUBE_APPLY);
+	enum cd_action act = cd_ctx_effect(sb->ctx, CD_EFFECT_KUBE_APPLY);
 	char path[1200];
 	long st;
-	if (act != CD_ACT_DO && act != CD_ACT_DELETE) {
+	if ((act != CD_ACT_DO && act != CD_ACT_DELETE) || sb->ctx->dry_run) {
 		cd_report_log(sb->ctx->report, CD_LOG_INFO, "apply",
 			      "kube.delete: not deleted in %s mode",
-			      cd_mode_name(sb->ctx->mode));
+			      cd_ctx_mode_desc(sb->ctx));
 		lua_pushboolean(L, 0);
 		return 1;
 	}

@@ -3,7 +3,7 @@
  * Reads run in every mode but --offline; in render mode a registry that
  * cannot be reached is a warning and the call returns nil plus the message
  * (SPEC section 3). copy writes, so it runs only in modes that write
- * (cd_mode_writes) and is recorded as planned otherwise. One client per run
+ * (cd_ctx_writes) and is recorded as planned otherwise. One client per run
  * (a userdata in the Lua registry), so tokens are fetched once per scope
  * and live in memory only. */
 #include <lauxlib.h>
@@ -86,12 +86,13 @@ static int raise(lua_State *L, struct cd_err *err, const char *op)
 	return cd_lerr_raise_err(L, err);
 }
 
-/* A failed read: in render mode an unreachable registry is a warning and
- * the call returns nil, message; anything else raises. */
+/* A failed read: in render mode (or any --dry-run preview) an unreachable
+ * registry is a warning and the call returns nil, message; anything else
+ * raises. */
 static int read_failed(lua_State *L, struct cd_err *err, const char *op)
 {
 	struct cd_ctx *ctx = cd_sandbox_get(L)->ctx;
-	if (ctx->mode == CD_MODE_RENDER && err->code == CD_E_UNREACHABLE) {
+	if (ctx->dry_run && err->code == CD_E_UNREACHABLE) {
 		cd_report_log(ctx->report, CD_LOG_WARN, "render",
 			      "%s: digest unknown: registry unreachable (%s)", op,
 			      err->msg);
@@ -198,13 +199,13 @@ static int l_copy(lua_State *L)
 	struct cd_ctx *ctx = cd_sandbox_get(L)->ctx;
 	check_ref(L, 1, "registry.copy", &src);
 	check_ref(L, 2, "registry.copy", &dst);
-	if (!cd_mode_writes(ctx->mode)) {
+	if (!cd_ctx_writes(ctx)) {
 		cd_ref_string(&src, s, sizeof s);
 		cd_ref_string(&dst, t, sizeof t);
 		ctx->stats.skipped++;
 		cd_report_log(ctx->report, CD_LOG_INFO, "push",
 			      "registry.copy: would copy %s to %s (%s mode)", s, t,
-			      cd_mode_name(ctx->mode));
+			      cd_ctx_mode_desc(ctx));
 		cd_value_new(L, CD_VALUE_MAP);
 		lua_pushstring(L, s);
 		lua_setfield(L, -2, "src");

@@ -583,7 +583,7 @@ static int l_wait(lua_State *L)
 {
 	struct cd_sandbox *sb = cd_sandbox_get(L);
 	struct cd_ctx *ctx = sb->ctx;
-	enum cd_action act = cd_mode_effect(ctx->mode, CD_EFFECT_ROLLOUT_WAIT);
+	enum cd_action act = cd_ctx_effect(ctx, CD_EFFECT_ROLLOUT_WAIT);
 	static const char *const suspended_words[] = {"done", "wait", "fail", NULL};
 	static const char *const failure_words[] = {"rollback", "fail", NULL};
 	static const char *const any[] = {NULL};
@@ -639,7 +639,7 @@ static int l_wait(lua_State *L)
 	if (act != CD_ACT_DO && act != CD_ACT_WAIT_GONE) {
 		cd_report_log(ctx->report, CD_LOG_INFO, "wait",
 			      "rollout.wait: not waiting in %s mode",
-			      cd_mode_name(ctx->mode));
+			      cd_ctx_mode_desc(ctx));
 		push_result(L, ws, &st, 0);
 		return 1;
 	}

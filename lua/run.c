@@ -197,17 +197,22 @@ static void report_summary(struct cd_cli *cli, int exit_code, double secs)
 	if (c->stats.ready && n < sizeof what)
 		n += (size_t)snprintf(what + n, sizeof what - n,
 				      "%s%u ready", n ? "; " : "", c->stats.ready);
+	if (c->dry_run && c->mode == CD_MODE_DELETE && n < sizeof what)
+		n += (size_t)snprintf(what + n, sizeof what - n,
+				      "%s%u object(s) would be deleted",
+				      n ? "; " : "", c->stats.changed);
 	if ((c->stats.rendered || !n) && n < sizeof what)
 		snprintf(what + n, sizeof what - n, "%s%u object(s) rendered",
 			 n ? "; " : "", c->stats.rendered);
-	snprintf(line, sizeof line, "%s of %s %s in %s: %s", cd_mode_name(c->mode),
+	snprintf(line, sizeof line, "%s of %s %s in %s: %s", cd_ctx_mode_desc(c),
 		 c->recipe,
 		 !exit_code ? "finished"
 		 : atomic_load(&cd_stop_signal) ? "interrupted" : "failed",
 		 t, what);
 	if (c->report->format == CD_FORMAT_JSON) {
-		json_t *f = json_pack("{s:s, s:s, s:i, s:f, s:i, s:i, s:i, s:i, s:i, s:i, s:i}",
-				      "mode", cd_mode_name(c->mode), "recipe",
+		json_t *f = json_pack("{s:s, s:b, s:s, s:i, s:f, s:i, s:i, s:i, s:i, s:i, s:i, s:i}",
+				      "mode", cd_mode_name(c->mode),
+				      "dry_run", c->dry_run, "recipe",
 				      c->recipe, "exit", exit_code, "seconds",
 				      secs, "rendered", (int)c->stats.rendered,
 				      "skipped", (int)c->stats.skipped,

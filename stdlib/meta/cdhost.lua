@@ -11,6 +11,7 @@
 
 ---@class cdhost
 ---@field mode "run"|"render"|"build"|"deploy"|"diff"|"delete"
+---@field dry_run boolean  true in render mode and under `--dry-run` with any command: nothing is written
 ---@field version string
 ---@field args table<string, string|table>  `--set` values (strings; dotted keys nest)
 ---@field null lightuserdata  JSON/YAML null
@@ -235,7 +236,9 @@ cdhost.kube = {}
 
 --- Applies objects by server-side apply (run/deploy), or: render mode prints
 --- them as YAML on stdout (returns {mode, count, applied=false}); diff mode
---- prints a server-side dry-run diff; delete mode deletes the apply set.
+--- prints a server-side dry-run diff; delete mode deletes the apply set
+--- (`delete --dry-run`: server-side dry-run deletions, each listed, action
+--- "delete"; nothing deleted, no Lease taken).
 ---@param objs table|table[]
 ---@param opts? cdhost.kube.apply_opts
 ---@return cdhost.kube.result[]
@@ -253,8 +256,8 @@ function cdhost.kube.get(ref, opts) end
 ---@return table[]
 function cdhost.kube.list(ref, opts) end
 
---- Deletes one object (run/deploy/delete modes only; elsewhere logs and
---- returns false). True if it existed.
+--- Deletes one object (run/deploy/delete modes without --dry-run only;
+--- elsewhere logs and returns false). True if it existed.
 ---@param ref {apiVersion: string, kind: string, name?: string, namespace?: string, metadata?: table}
 ---@param opts? cdhost.kube.opts|{propagation?: "Background"|"Foreground"|"Orphan"}
 ---@return boolean
