@@ -405,38 +405,18 @@ static int b64_decode(const char *in, unsigned char *out, size_t cap)
 	return len;
 }
 
-/* Does one known_hosts host pattern name `want` ("host" or "[host]:port")? */
-static int host_matches(const char *pattern, const char *want)
-{
-	if (strncmp(pattern, "|1|", 3) == 0) {
-		char salt_b64[128], *bar;
-		unsigned char salt[96], hash[96], mac[EVP_MAX_MD_SIZE];
-		unsigned maclen = 0;
-		snprintf(salt_b64, sizeof salt_b64, "%s", pattern + 3);
-		if (!(bar = strchr(salt_b64, '|')))
-			return 0;
-		*bar = '\0';
-		int sl = b64_decode(salt_b64, salt, sizeof salt);
-		int hl = b64_decode(bar + 1, hash, sizeof hash);
-		if (sl <= 0 || hl != 20)
-			return 0;
-		HMAC(EVP_sha1(), salt, sl, (const unsigned char *)want,
-		     strlen(want), mac, &maclen);
-		return maclen == 20 && memcmp(mac, hash, 20) == 0;
-	}
-	return strcmp(pattern, want) == 0;
-}
-
-/* 1 if `line` ("TYPE BASE64 [comment]") carries the key blob. */
+/* 1 if `line` ("TYPE BASE64 [comment]", blank-separated) carries the key
+ * blob. */
 static int key_matches(const char *type_and_key, const unsigned char *key,
 		       size_t keylen)
 {
 	char buf[8192], *sp, *b64;
 	unsigned char blob[6144];
 	snprintf(buf, sizeof buf, "%s", type_and_key);
-	if (!(sp = strchr(buf, ' ')))
+	sp = buf + strcspn(buf, " \t");
+	if (!*sp)
 		return 0;
-	b64 = sp + 1 + strspn(sp + 1, " ");
+	b64 = sp + strspn(sp, " \t");
 	b64[strcspn(b64, " \t\r\n")] = '\0';
 	int n = b64_decode(b64, blob, sizeof blob);
 	return n > 0 && (size_t)n == keylen && memcmp(blob, key, keylen) == 0;
@@ -456,13 +436,149 @@ static int url_port(const char *url)
 	return 22;
 }
 
+/* ---- known_hosts (sshd(8), "SSH_KNOWN_HOSTS FILE FORMAT") ---- */
+
+/* ASCII only, whatever the locale: OpenSSH lowercases host names and
+ * patterns byte by byte the same way in the C locale. */
+static unsigned char fold(unsigned char c)
+{
+	return c >= 'A' && c <= 'Z' ? (unsigned char)(c - 'A' + 'a') : c;
+}
+
+/* Does the lowercase `s` match the glob `p` ('*' any run, '?' any one
+ * byte, letters of either case)? Iterative with one backtrack point, the
+ * last '*': whatever an earlier star would have absorbed the last one can
+ * absorb too, so nothing before it is ever retried and a hostile pattern
+ * of many stars costs at most strlen(p) * strlen(s) steps, never the
+ * exponential time of the recursive matcher. */
+static int glob_match(const char *p, const char *s)
+{
+	const char *star = NULL, *resume = NULL;
+	while (*s) {
+		if (*p == '*') {
+			star = ++p;
+			resume = s;
+		} else if (*p && (*p == '?' || fold((unsigned char)*p) ==
+						      (unsigned char)*s)) {
+			p++;
+			s++;
+		} else if (star) {
+			p = star;
+			s = ++resume;
+		} else {
+			return 0;
+		}
+	}
+	while (*p == '*')
+		p++;
+	return *p == '\0';
+}
+
+/* Is `pattern` |1|base64(salt)|base64(HMAC-SHA1(salt, host))? */
+static int hashed_matches(const char *pattern, const char *host)
+{
+	char salt_b64[128], *bar;
+	unsigned char salt[96], hash[96], mac[EVP_MAX_MD_SIZE];
+	unsigned maclen = 0;
+	snprintf(salt_b64, sizeof salt_b64, "%s", pattern + 3);
+	if (!(bar = strchr(salt_b64, '|')))
+		return 0;
+	*bar = '\0';
+	int sl = b64_decode(salt_b64, salt, sizeof salt);
+	int hl = b64_decode(bar + 1, hash, sizeof hash);
+	if (sl <= 0 || hl != 20)
+		return 0;
+	HMAC(EVP_sha1(), salt, sl, (const unsigned char *)host, strlen(host),
+	     mac, &maclen);
+	return maclen == 20 && memcmp(mac, hash, 20) == 0;
+}
+
+/* The host patterns of a line ("p1,!p2,...", changed in place) against the
+ * lowercase `host` ("host" or "[host]:port"): 1 when a pattern, wildcard
+ * or hashed, names it and no negated one does. A negated pattern is a
+ * wildcard one (OpenSSH has no negated hashes) and wins over every other
+ * pattern of its line, and of that line only. */
+static int line_names(char *patterns, const char *host)
+{
+	int named = 0;
+	for (char *tok = patterns; tok;) {
+		char *comma = strchr(tok, ',');
+		if (comma)
+			*comma++ = '\0';
+		if (*tok == '!') {
+			if (tok[1] && glob_match(tok + 1, host))
+				return 0;
+		} else if (*tok && !named) {
+			named = strncmp(tok, "|1|", 3) == 0
+					? hashed_matches(tok, host)
+					: glob_match(tok, host);
+		}
+		tok = comma;
+	}
+	return named;
+}
+
+enum kh_marker { KH_PLAIN, KH_REVOKED, KH_CA, KH_BAD };
+
+/* The marker a line starts with, if any: one "@word" ended by blanks, which
+ * *p is moved past. An unknown word, a second marker or nothing after it
+ * makes the line no entry (KH_BAD), as in OpenSSH. */
+static enum kh_marker line_marker(char **p)
+{
+	char *s = *p;
+	if (*s != '@')
+		return KH_PLAIN;
+	size_t n = strcspn(s, " \t");
+	enum kh_marker m = n == 8 && strncmp(s, "@revoked", n) == 0 ? KH_REVOKED
+			   : n == 15 && strncmp(s, "@cert-authority", n) == 0
+				   ? KH_CA
+				   : KH_BAD;
+	s += n;
+	s += strspn(s, " \t");
+	if (!*s || *s == '@')
+		return KH_BAD;
+	*p = s;
+	return m;
+}
+
+/* One line of the file (changed in place): 0 when it says nothing of the
+ * host's key, 1 when it names the host with another key, 2 with this key,
+ * 3 when it revokes this key for the host. @cert-authority lines say
+ * nothing: the SSH transport (libssh2) presents plain keys, never host
+ * certificates, and a CA's key is no host key (nor in OpenSSH). */
+static int known_hosts_line(char *line, const char *host,
+			    const unsigned char *key, size_t keylen)
+{
+	char *p = line + strspn(line, " \t");
+	if (!*p || *p == '#')
+		return 0;
+	enum kh_marker m = line_marker(&p);
+	if (m == KH_BAD || m == KH_CA)
+		return 0;
+	char *sp = p + strcspn(p, " \t");
+	if (!*sp)
+		return 0;
+	*sp++ = '\0';
+	if (!line_names(p, host))
+		return 0;
+	int same = key_matches(sp + strspn(sp, " \t"), key, keylen);
+	if (m == KH_REVOKED)
+		return same ? 3 : 0;
+	return same ? 2 : 1;
+}
+
 int cd_git_known_hosts_match(const char *text, size_t len, const char *want,
 			     const unsigned char *key, size_t keylen)
 {
-	char line[8192];
-	int found_host = 0;
+	char line[8192], host[1024];
+	size_t wl = strlen(want);
+	int found = 0;
+	if (wl >= sizeof host)
+		return 0; /* no host name is that long */
+	for (size_t i = 0; i <= wl; i++)
+		host[i] = (char)fold((unsigned char)want[i]);
 	const char *end = text + len;
-	for (const char *s = text; s < end;) {
+	for (const char *s = text; s < end && found < 3;) {
 		const char *nl = memchr(s, '\n', (size_t)(end - s));
 		size_t ll = (size_t)((nl ? nl : end) - s);
 		const char *at = s;
@@ -471,28 +587,11 @@ int cd_git_known_hosts_match(const char *text, size_t len, const char *want,
 			continue; /* longer than any entry: not one */
 		memcpy(line, at, ll);
 		line[ll] = '\0';
-		char *p = line + strspn(line, " \t");
-		if (*p == '#' || *p == '@')
-			continue;
-		char *sp = strchr(p, ' ');
-		if (!sp)
-			continue;
-		*sp = '\0';
-		int match = 0;
-		for (char *tok = p; tok && !match;) {
-			char *comma = strchr(tok, ',');
-			if (comma)
-				*comma++ = '\0';
-			match = *tok && host_matches(tok, want);
-			tok = comma;
-		}
-		if (!match)
-			continue;
-		found_host = 1;
-		if (key_matches(sp + 1, key, keylen))
-			return 2;
+		int r = known_hosts_line(line, host, key, keylen);
+		if (r > found)
+			found = r;
 	}
-	return found_host;
+	return found;
 }
 
 static int check_known_hosts(struct remote_state *rs, const char *host,
@@ -523,10 +622,12 @@ static int check_known_hosts(struct remote_state *rs, const char *host,
 	if (found == 2)
 		return 0;
 	snprintf(rs->hostkey_msg, sizeof rs->hostkey_msg,
-		 found ? "the host key of %s does NOT match %s (possible "
-			 "man-in-the-middle); refusing to connect"
-		       : "unknown host key for %s (not in %s); add it to "
-			 "known_hosts or pin it with host_key=",
+		 found == 3 ? "the host key of %s is marked @revoked in %s; "
+			      "refusing to connect"
+		 : found    ? "the host key of %s does NOT match %s (possible "
+			      "man-in-the-middle); refusing to connect"
+			    : "unknown host key for %s (not in %s); add it to "
+			      "known_hosts or pin it with host_key=",
 		 want, readable ? file : "an existing known_hosts file");
 	return -1;
 }

@@ -118,11 +118,22 @@ int cd_git_credential_line(const char *url, char *line, char *user,
 			   size_t un, char *pass, size_t pn);
 
 /* Looks for `want` ("host", or "[host]:port" for a port other than 22)
- * in the text of a known_hosts file: plain or hashed (|1|salt|hash)
- * patterns, comma-separated; comments, marker lines (@revoked,
- * @cert-authority) and lines over 8 KB are skipped. 2 when a line names
- * `want` with the key blob key[0..keylen), 1 when lines name it only with
- * other keys, 0 when none names it. */
+ * in the text of a known_hosts file, as OpenSSH reads it (sshd(8)):
+ * blank-separated fields, comma-separated host patterns that are plain
+ * with '*' and '?' wildcards, hashed (|1|salt|hash) or negated ("!p": a
+ * line whose negated pattern matches does not apply, whatever its other
+ * patterns say), a port's entries matched as the string "[host]:port"
+ * (so "[*.example]:2222" works); host names and patterns compared in ASCII
+ * lowercase (hashes are of the lowercased name). Comments, lines over 8 KB and lines
+ * with an unknown or doubled marker are skipped, and so are
+ * @cert-authority lines: host certificates are not supported (the SSH
+ * transport presents plain keys), so a host known only through a CA is
+ * unknown and a CA's key is not accepted as a host key.
+ * 3 when a @revoked line names `want` with the key blob key[0..keylen)
+ * (whatever other lines say), else 2 when a plain line names `want` with
+ * that key, 1 when plain lines name it only with other keys, 0 when none
+ * names it (a @revoked line of another key changes nothing). A `want` of
+ * 1 KB or more is named by nothing. */
 int cd_git_known_hosts_match(const char *text, size_t len, const char *want,
 			     const unsigned char *key, size_t keylen);
 

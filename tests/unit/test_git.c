@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../../core/git.h"
@@ -77,31 +78,141 @@ static void credential_lines(void)
 }
 
 /* known_hosts text (cd_git_known_hosts_match). */
+static const unsigned char kh_key[] = "\0\0\0\x0bssh-ed25519\0\0\0 "
+				      "0123456789abcdef0123456789abcdef";
+#define KH_B64 "AAAAC3NzaC1lZDI1NTE5AAAAIDAxMjM0NTY3ODlhYmNkZWYwMTIzNDU2Nzg5YWJjZGVm"
+/* another ed25519 key ("...abcdeg") */
+#define KH_OTHER "AAAAC3NzaC1lZDI1NTE5AAAAIDAxMjM0NTY3ODlhYmNkZWYwMTIzNDU2Nzg5YWJjZGVn"
+static int kh(const char *text, const char *want)
+{
+	return cd_git_known_hosts_match(text, strlen(text), want, kh_key,
+					sizeof kh_key - 1);
+}
+
 static void known_hosts(void)
 {
-	static const unsigned char key[] = "\0\0\0\x0bssh-ed25519\0\0\0 "
-					   "0123456789abcdef0123456789abcdef";
-	const char *b64 = "AAAAC3NzaC1lZDI1NTE5AAAAIDAxMjM0NTY3ODlhYmNkZWYwMTIzNDU2Nzg5YWJjZGVm";
 	char t[20000];
-	size_t kl = sizeof key - 1;
-#define KH(want) cd_git_known_hosts_match(t, strlen(t), want, key, kl)
-	snprintf(t, sizeof t, "# x\n\n  a.example,[h.example]:2222 ssh-ed25519 %s c\r\n", b64);
-	T_EQ_INT(KH("[h.example]:2222"), 2);
-	T_EQ_INT(KH("a.example"), 2);
-	T_EQ_INT(KH("h.example"), 0);
-	snprintf(t, sizeof t, "@revoked a.example ssh-ed25519 %s\na.example ssh-rsa AAAA\n", b64);
-	T_EQ_INT(KH("a.example"), 1);
+	T_EQ_INT(kh("# x\n\n  a.example,[h.example]:2222 ssh-ed25519 " KH_B64 " c\r\n",
+		    "[h.example]:2222"), 2);
+	T_EQ_INT(kh("a.example,[h.example]:2222 ssh-ed25519 " KH_B64 "\n",
+		    "a.example"), 2);
+	T_EQ_INT(kh("a.example,[h.example]:2222 ssh-ed25519 " KH_B64 "\n",
+		    "h.example"), 0);
+	T_EQ_INT(kh("a.example ssh-ed25519 " KH_OTHER "\n", "a.example"), 1);
+	T_EQ_INT(kh("a.example\tssh-ed25519 \t" KH_B64 "\n", "a.example"), 2);
 	/* hashed: |1|base64(salt)|base64(HMAC-SHA1(salt, "a.example")) */
-	snprintf(t, sizeof t, "|1|c2FsdHNhbHRzYWx0c2FsdHNhbHQ=|+Z2RGtXRIiVpHt0j0ullJX9PUBU= ssh-ed25519 %s\n", b64);
-	T_EQ_INT(KH("a.example"), 2);
-	T_EQ_INT(KH("b.example"), 0);
+	const char *hashed = "|1|c2FsdHNhbHRzYWx0c2FsdHNhbHQ=|+Z2RGtXRIiVpHt0j0ullJX9PUBU= ssh-ed25519 " KH_B64 "\n";
+	T_EQ_INT(kh(hashed, "a.example"), 2);
+	T_EQ_INT(kh(hashed, "b.example"), 0);
 	/* a comment longer than the line buffer: its tail is no entry (it
 	 * was read as a line of its own) */
 	memset(t, 'x', 8200);
 	t[0] = '#';
-	snprintf(t + 8191, sizeof t - 8191, "a.example ssh-ed25519 %s\n", b64);
-	T_EQ_INT(KH("a.example"), 0);
-#undef KH
+	snprintf(t + 8191, sizeof t - 8191, "a.example ssh-ed25519 %s\n", KH_B64);
+	T_EQ_INT(kh(t, "a.example"), 0);
+}
+
+/* Lines naming `host` with the key and with another key. */
+#define KL(host) host " ssh-ed25519 " KH_B64 "\n"
+#define KO(host) host " ssh-ed25519 " KH_OTHER "\n"
+
+struct kh_case {
+	const char *text, *want;
+	int rc;
+};
+
+static void kh_cases(const struct kh_case *c, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		int rc = kh(c[i].text, c[i].want);
+		if (rc != c[i].rc)
+			fprintf(stderr, "'%s' in\n%s-> %d, expected %d\n",
+				c[i].want, c[i].text, rc, c[i].rc);
+		T_CHECK(rc == c[i].rc);
+	}
+}
+
+/* Wildcards, negation and case as OpenSSH's match_hostname. */
+static void known_hosts_patterns(void)
+{
+	static const struct kh_case c[] = {
+		{KL("*.example"), "a.example", 2},
+		{KL("*.example"), "a.b.example", 2}, /* '*' crosses dots */
+		{KL("*.example"), "example", 0},
+		{KL("*.example"), "a.example.org", 0},
+		{KL("h?.example"), "h1.example", 2},
+		{KL("h?.example"), "h.example", 0},
+		{KL("h?.example"), "h12.example", 0},
+		/* a matching negation wins over the positives of its line,
+		 * before or after it, and of its line only */
+		{KL("*.example,!bad.example"), "good.example", 2},
+		{KL("*.example,!bad.example"), "bad.example", 0},
+		{KL("!bad.example,bad.example"), "bad.example", 0},
+		{KL("!b*,*.example") KO("bad.example"), "bad.example", 1},
+		{KL("!nothing"), "a.example", 0},
+		/* case-insensitive, plain and hashed (of "a.example") */
+		{KL("A.EXAMPLE"), "a.example", 2},
+		{KL("a.example"), "A.Example", 2},
+		{KL("!A.*,*.example"), "a.EXAMPLE", 0},
+		{KL("|1|c2FsdHNhbHRzYWx0c2FsdHNhbHQ=|+Z2RGtXRIiVpHt0j0ullJX9PUBU="),
+		 "A.EXAMPLE", 2},
+		/* a port's entries are the string "[host]:port", wildcards too */
+		{KL("[*.example]:2222"), "[h.example]:2222", 2},
+		{KL("[*.example]:2222"), "[h.example]:2223", 0},
+		{KL("[*.example]:2222"), "h.example", 0},
+		{KL("[h.example]:*"), "[H.example]:2", 2},
+	};
+	kh_cases(c, sizeof c / sizeof *c);
+}
+
+/* Many stars against a long host: linear backtracking, not exponential. */
+static void known_hosts_hostile(void)
+{
+	char t[2000], host[1000];
+	memset(t, '*', 200);
+	snprintf(t + 200, sizeof t - 200, "x ssh-ed25519 %s\n", KH_B64);
+	memset(host, 'a', sizeof host - 1);
+	host[sizeof host - 1] = '\0';
+	struct timespec a, b;
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	T_EQ_INT(kh(t, host), 0);
+	for (size_t i = 0; i < 200; i += 2) /* "*a*a*a...*ax" */
+		t[i + 1] = 'a';
+	T_EQ_INT(kh(t, host), 0);
+	host[sizeof host - 2] = 'x';
+	T_EQ_INT(kh(t, host), 2);
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	T_CHECK(b.tv_sec - a.tv_sec < 2); /* milliseconds in practice */
+	/* a host name longer than any names nothing, not even "*" */
+	char big[1100];
+	memset(big, 'a', sizeof big - 1);
+	big[sizeof big - 1] = '\0';
+	T_EQ_INT(kh("* ssh-ed25519 " KH_B64 "\n", big), 0);
+}
+
+/* @revoked wins for its key; @cert-authority and bad markers say nothing. */
+static void known_hosts_markers(void)
+{
+	static const struct kh_case c[] = {
+		{"@revoked " KL("a.example") KL("a.example"), "a.example", 3},
+		{KL("a.example") "@revoked\t" KL("*"), "a.example", 3},
+		{"@revoked " KL("a.example") "a.example ssh-rsa AAAA\n", "a.example", 3},
+		{"@revoked " KL("a.example"), "a.example", 3},
+		/* another key revoked, or this key revoked for another host */
+		{"@revoked " KO("a.example") KL("a.example"), "a.example", 2},
+		{"@revoked " KO("a.example"), "a.example", 0},
+		{"@revoked " KL("b.example,!a.example") KL("a.example"), "a.example", 2},
+		/* a CA's key is not a host key: a host known only through it
+		 * is unknown (host certificates are not supported) */
+		{"@cert-authority " KL("*.example"), "a.example", 0},
+		{"@cert-authority " KL("*.example") KO("a.example"), "a.example", 1},
+		/* unknown, doubled or case-changed markers make no entry */
+		{"@trusted " KL("a.example"), "a.example", 0},
+		{"@Revoked " KL("a.example") KL("a.example"), "a.example", 2},
+		{"@revoked @revoked " KL("a.example") KL("a.example"), "a.example", 2},
+		{"@revoked\n", "a.example", 0},
+	};
+	kh_cases(c, sizeof c / sizeof *c);
 }
 
 static void tree_hash(void)
@@ -273,6 +384,9 @@ int main(void)
 	T_RUN(redact);
 	T_RUN(credential_lines);
 	T_RUN(known_hosts);
+	T_RUN(known_hosts_patterns);
+	T_RUN(known_hosts_hostile);
+	T_RUN(known_hosts_markers);
 	T_RUN(tree_hash);
 	T_RUN(lock_file);
 	T_RUN(commits);
