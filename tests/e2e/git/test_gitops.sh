@@ -112,6 +112,19 @@ objs pinned
 KH=$GIT_STATE/ssh/known_hosts_empty C run "$WORK/commit.lua" --set repo="$(url ssh auth)" --set host_key="$(cut -d' ' -f1-2 "$GIT_STATE/ssh/host_ed25519.pub")"
 expect_rc 0; expect_err "RESULT changed=true pushed=true"
 [ "$(count "$bare")" = 2 ] && ok || bad "nothing pushed with the pinned key"
+t "ssh: a wildcard known_hosts pattern names the host, @revoked refuses its key"
+hostkey=$(cut -d' ' -f1-2 "$GIT_STATE/ssh/host_ed25519.pub")
+printf '[127.0.0.?]:*,!nothing %s\n' "$hostkey" > "$WORK/known_hosts_wild"
+objs pinned wild
+KH=$WORK/known_hosts_wild C run "$WORK/commit.lua" --set repo="$(url ssh auth)"
+expect_rc 0; expect_err "RESULT changed=true pushed=true"
+[ "$(count "$bare")" = 3 ] && ok || bad "nothing pushed through the wildcard entry"
+printf '@revoked * %s\n' "$hostkey" | cat - "$GIT_KNOWN_HOSTS" > "$WORK/known_hosts_revoked"
+objs pinned
+KH=$WORK/known_hosts_revoked C run "$WORK/commit.lua" --set repo="$(url ssh auth)"
+expect_rc 1; expect_err "[unauthorized]"
+expect_err "the host key of [127.0.0.1]:$GIT_SSH_PORT is marked @revoked in $WORK/known_hosts_revoked"
+[ "$(count "$bare")" = 3 ] && ok || bad "pushed with a revoked host key"
 t "ssh: a key the server does not know -> unauthorized"
 ssh-keygen -q -t ed25519 -N '' -f "$WORK/stranger"
 run env CDHOST_GIT_SSH_KEY="$WORK/stranger" CDHOST_KNOWN_HOSTS="$GIT_KNOWN_HOSTS" "$CDHOST" run "$WORK/commit.lua" --set repo="$(url ssh auth)"
