@@ -2,7 +2,8 @@
  * pipeline helper, its manifests, a page for its image and an empty
  * cdhost.libs — the files of stdlib/scaffold, embedded at build time. Every
  * target is checked before the first is written: an existing file (or
- * symlink, or directory) stops the command and nothing is written. */
+ * symlink, or directory) stops the command and nothing is written. With
+ * --dry-run the same checks run and the files are only listed. */
 #include "init_cmd.h"
 
 #include <errno.h>
@@ -152,6 +153,10 @@ int cd_init_cmd(struct cd_cli *cli)
 	cd_init_app_name(dir, app);
 	for (const struct cd_embedded *e = cd_scaffold; e->module; e++) {
 		target(path, sizeof path, dir, e->module);
+		if (cli->dry_run) { /* the checks above, then the plan */
+			printf("would create %s\n", path);
+			continue;
+		}
 		if (write_file(path, e, app) != 0) {
 			fprintf(stderr, "cdhost: init: cannot write %s: %s\n", path,
 				strerror(errno));
@@ -159,6 +164,10 @@ int cd_init_cmd(struct cd_cli *cli)
 		}
 		printf("created %s\n", path);
 	}
-	print_next(dir, app);
+	if (cli->dry_run)
+		printf("(--dry-run: nothing was written; application name "
+		       "'%s')\n", app);
+	else
+		print_next(dir, app);
 	return 0;
 }

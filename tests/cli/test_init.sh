@@ -61,6 +61,15 @@ run "$CDHOST" init 42
 expect_rc 0
 grep -q 'applyset = "app-42"' 42/deploy.lua && ok || bad "a digit-first name is not a DNS-1035 label"
 
+t "init --dry-run lists the files, checks the same, writes nothing"
+cd "$WORK" || exit 1
+run "$CDHOST" --dry-run init dry/app
+expect_rc 0; expect_out "would create dry/app/deploy.lua"; expect_out "would create dry/app/cdhost.libs"
+expect_out "nothing was written; application name 'app'"
+[ ! -e dry ] && ok || bad "--dry-run created $(find dry)"
+run "$CDHOST" init new/app --dry-run
+expect_rc 1; expect_err "new/app/cdhost.libs already exists"
+
 t "usage"
 echo x >"$WORK/afile"
 run "$CDHOST" init "$WORK/afile"
