@@ -408,8 +408,14 @@ static int cmd_recipe(struct cd_cli *cli)
 			return 1;
 	}
 	rc = cd_run_recipe(cli);
-	if (c->mode == CD_MODE_DIFF) /* as kubectl diff: 1 = differences */
-		rc = rc ? 2 : c->stats.changed ? 1 : 0;
+	/* as kubectl diff: 1 = differences, 2 = an error; but a limit (5),
+	 * the run's --timeout (4) and a signal (128 + n) end diff as they end
+	 * every command (SPEC section 2: "exits 5 whatever") */
+	if (c->mode == CD_MODE_DIFF)
+		rc = rc == 4 || rc == 5 || rc > 128 ? rc
+		     : rc			      ? 2
+		     : c->stats.changed		      ? 1
+						      : 0;
 	if (saved >= 0) {
 		fflush(stdout);
 		dup2(saved, STDOUT_FILENO);

@@ -54,6 +54,15 @@ t "build and deploy run the recipe in their mode"
 run "$CDHOST" build "$r"; expect_rc 0; expect_err "build of "
 run "$CDHOST" deploy "$r"; expect_rc 0; expect_err "deploy of "
 
+t "diff: a limit exits 5 and --timeout 4, as in every command (other errors 2)"
+saved=$r
+r=$(recipe diffloop.lua <<<'while true do end')
+run "$CDHOST" --max-instructions 100000 diff "$r"; expect_rc 5
+run "$CDHOST" --max-instructions 0 --timeout 1s diff "$r"; expect_rc 4
+r=$(recipe differr.lua <<<'error("boom")')
+run "$CDHOST" diff "$r"; expect_rc 2; expect_err "boom"
+r=$saved
+
 t "diff and delete run the recipe in their mode (no kube.apply: nothing to do)"
 run "$CDHOST" diff "$r"; expect_rc 0; expect_err "diff of "
 run "$CDHOST" delete "$r"; expect_rc 0; expect_err "delete of "
