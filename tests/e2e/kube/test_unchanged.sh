@@ -7,6 +7,10 @@
 CDHOST=$1 STATE=$2
 . "$(dirname "$0")/lib.sh"
 patches() { grep -c "PATCH .*/$1?fieldManager" "$WORK/.err"; }
+# mixed.yaml with a CRD of its own: test_apply, which may run at the same
+# time on the same cluster, applies and deletes gadgets.e2e.cdhost.dev
+sed -i 's/e2e\.cdhost\.dev/unchanged.e2e.cdhost.dev/' "$WORK/mixed.yaml"
+trap 'kc delete crd gadgets.unchanged.e2e.cdhost.dev --wait=false >/dev/null 2>&1; cleanup' EXIT
 
 t "first apply: the hash annotation is set (not on Secrets)"
 run cdh -v run apply.lua --set files=mixed.yaml
