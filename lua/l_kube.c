@@ -29,14 +29,8 @@ static void push_printable(lua_State *L, int idx, int show_secrets)
 		lua_pushvalue(L, idx);
 		return;
 	}
-	cd_value_new(L, CD_VALUE_MAP);
+	cd_value_copy(L, idx);
 	int copy = lua_gettop(L);
-	lua_pushnil(L);
-	while (lua_next(L, idx)) { /* shallow copy */
-		lua_pushvalue(L, -2);
-		lua_insert(L, -2);
-		lua_rawset(L, copy);
-	}
 	for (int i = 0; secret_fields[i]; i++) {
 		if (lua_getfield(L, idx, secret_fields[i]) != LUA_TTABLE) {
 			lua_pop(L, 1);
@@ -224,12 +218,83 @@ int cd_l_kube_flush(lua_State *L)
 	return fflush(stdout) == 0 ? 0 : -1;
 }
 
+/* The string field k of the value at idx (a table or not), or NULL; the
+ * table keeps it alive. */
+static const char *str_field(lua_State *L, int idx, const char *k)
+{
+	const char *v = NULL;
+	if (lua_type(L, idx) != LUA_TTABLE)
+		return NULL;
+	if (lua_getfield(L, idx, k) == LUA_TSTRING)
+		v = lua_tostring(L, -1);
+	lua_pop(L, 1);
+	return v;
+}
+
+/* Is the object at idx namespaced: 1, 0, or -1 when unknown? The built-in
+ * kinds' table, else a CustomResourceDefinition among the objects being
+ * rendered (ordered[1..count]) that defines its kind. */
+static int namespaced(lua_State *L, int idx, int ordered, int count)
+{
+	const char *av = str_field(L, idx, "apiVersion"), *kind = kind_of(L, idx);
+	if (!av)
+		return -1;
+	const char *slash = strrchr(av, '/');
+	char group[256];
+	snprintf(group, sizeof group, "%.*s", slash ? (int)(slash - av) : 0, av);
+	int scope = cd_manifest_scope(group, kind);
+	int top = lua_gettop(L);
+	for (int i = 1; scope < 0 && i <= count; i++) {
+		lua_rawgeti(L, ordered, i);
+		if (!strcmp(kind_of(L, -1), "CustomResourceDefinition") &&
+		    lua_getfield(L, -1, "spec") == LUA_TTABLE) {
+			lua_getfield(L, -1, "names");
+			const char *g = str_field(L, -2, "group"),
+				   *k = str_field(L, -1, "kind"),
+				   *sc = str_field(L, -2, "scope");
+			if (g && k && sc && !strcmp(g, group) && !strcmp(k, kind))
+				scope = strcmp(sc, "Namespaced") == 0;
+		}
+		lua_settop(L, top);
+	}
+	return scope;
+}
+
+/* The preview shows where the objects go: a namespaced object without a
+ * namespace gets the one kube.apply would send it to (opts.namespace,
+ * else --namespace), in a copy — the recipe's own table is not changed.
+ * Objects of a kind whose scope is not known offline are left as they
+ * are. */
+static void place(lua_State *L, int ordered, int count, const char *ns)
+{
+	for (int i = 1; i <= count; i++) {
+		lua_rawgeti(L, ordered, i);
+		int obj = lua_gettop(L);
+		if (lua_getfield(L, obj, "metadata") == LUA_TTABLE &&
+		    !str_field(L, -1, "namespace") &&
+		    namespaced(L, obj, ordered, count) == 1) {
+			cd_value_copy(L, obj);
+			cd_value_copy(L, obj + 1);
+			lua_pushstring(L, ns);
+			lua_setfield(L, -2, "namespace");
+			lua_setfield(L, -2, "metadata");
+			lua_rawseti(L, ordered, i);
+		}
+		lua_settop(L, obj - 1);
+	}
+}
+
 static void render(lua_State *L, int objs, int n)
 {
 	struct cd_sandbox *sb = cd_sandbox_get(L);
 	int count = n < 0 ? 1 : n;
+	const char *ns = str_field(L, objs + 1, "namespace"); /* opts */
 	push_ordered(L, objs, n);
 	int ordered = lua_gettop(L);
+	if (!ns)
+		ns = sb->ctx->namespace_;
+	if (ns && *ns)
+		place(L, ordered, count, ns);
 	struct cd_buf *out = cd_lbuf_push(L);
 	struct cd_err err;
 

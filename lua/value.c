@@ -53,6 +53,34 @@ void cd_value_init(lua_State *L)
 	lua_rawsetp(L, LUA_REGISTRYINDEX, &cd_value_reg[CD_VREG_FILES]);
 }
 
+void cd_value_copy(lua_State *L, int idx)
+{
+	idx = lua_absindex(L, idx);
+	cd_value_new(L, cd_value_kind(L, idx) == CD_VALUE_LIST ? CD_VALUE_LIST
+							      : CD_VALUE_MAP);
+	int copy = lua_gettop(L);
+	lua_pushnil(L);
+	while (lua_next(L, idx)) {
+		lua_pushvalue(L, -2);
+		lua_insert(L, -2);
+		lua_rawset(L, copy);
+	}
+	cd_value_getreg(L, CD_VREG_ORDER);
+	lua_pushvalue(L, idx);
+	if (lua_rawget(L, -2) == LUA_TTABLE) { /* a list of the keys */
+		lua_Unsigned n = lua_rawlen(L, -1);
+		lua_createtable(L, (int)n, 0);
+		for (lua_Unsigned i = 1; i <= n; i++) {
+			lua_rawgeti(L, -2, (lua_Integer)i);
+			lua_rawseti(L, -2, (lua_Integer)i);
+		}
+		lua_pushvalue(L, copy);
+		lua_insert(L, -2);
+		lua_rawset(L, -4);
+	}
+	lua_settop(L, copy);
+}
+
 void cd_value_push_null(lua_State *L)
 {
 	lua_pushlightuserdata(L, NULL);

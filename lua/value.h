@@ -38,6 +38,10 @@ int cd_value_isnull(lua_State *L, int idx);
 enum cd_value_kind cd_value_kind(lua_State *L, int idx);
 /* Pushes a new empty table carrying the marker. */
 void cd_value_new(lua_State *L, enum cd_value_kind kind);
+/* Pushes a shallow copy of the table at idx: its marker (a map when
+ * unmarked), its entries and its remembered key order, so the copy prints
+ * as the original does. */
+void cd_value_copy(lua_State *L, int idx);
 
 /* JSON text -> one value. */
 int cd_value_push_json(lua_State *L, const char *s, size_t n,

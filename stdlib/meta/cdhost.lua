@@ -235,7 +235,9 @@ cdhost.kube = {}
 ---@field action "created"|"configured"|"unchanged"|"pruned"|"create"|"configure"|"delete"|"deleted"
 
 --- Applies objects by server-side apply (run/deploy), or: render mode prints
---- them as YAML on stdout (returns {mode, count, applied=false}); diff mode
+--- them as YAML on stdout (returns {mode, count, applied=false}; a namespaced
+--- object without a namespace is shown in the one it would go to:
+--- opts.namespace, else --namespace); diff mode
 --- prints a server-side dry-run diff; delete mode deletes the apply set
 --- (`delete --dry-run`: server-side dry-run deletions, each listed, action
 --- "delete"; nothing deleted, no Lease taken).

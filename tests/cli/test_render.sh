@@ -72,6 +72,57 @@ expect_rc 0
 [ "$(grep -c '^---$' "$WORK/.out")" = 1 ] && ok || bad "expected one separator"
 [ "$(grep -n 'name: ' "$WORK/.out" | head -1 | cut -d: -f3)" = " a" ] && ok || bad "order"
 
+t "the preview shows the target namespace (opts.namespace, else --namespace) for namespaced kinds only"
+cat >"$WORK/ns.yaml" <<'EOF'
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: c, labels: {a: b}}
+data: {k: v}
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: s}
+stringData: {password: hunter2}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: pinned, namespace: elsewhere}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: cr}
+---
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: widgets.x.dev}
+spec: {group: x.dev, scope: Namespaced, names: {kind: Widget, plural: widgets}}
+---
+apiVersion: x.dev/v1
+kind: Widget
+metadata: {name: w}
+---
+apiVersion: y.dev/v1
+kind: Unknown
+metadata: {name: u}
+EOF
+r=$(recipe ns.lua <<'EOF'
+local objs = cdhost.manifest.load { "ns.yaml" }
+cdhost.kube.apply(objs, { namespace = cdhost.args.ns })
+assert(objs[1].metadata.namespace == nil, "the recipe's table was changed")
+EOF
+)
+run "$CDHOST" --dry-run "$r" --set ns=team
+expect_rc 0
+expect_eq() { [ "$1" = "$2" ] && ok || bad "got '$1', expected '$2'"; }
+expect_eq "$(printf '%s\n' "$OUT" | grep -c '^  namespace: team$')" 3 # c, s, w
+expect_out "namespace: elsewhere"; expect_no_out "hunter2"
+printf '%s\n' "$OUT" | awk '/^kind: ClusterRole/,/^---/' | grep -q namespace && bad "ClusterRole got a namespace" || ok
+printf '%s\n' "$OUT" | awk '/^kind: Unknown/,/^---/' | grep -q namespace && bad "a kind of unknown scope got one" || ok
+expect_err "ConfigMap 1 (team)"
+run "$CDHOST" --dry-run -n team2 "$r"
+expect_rc 0
+expect_eq "$(printf '%s\n' "$OUT" | grep -c '^  namespace: team2$')" 3
+
 t "bad objects are clear errors"
 r=$(recipe badobj.lua <<<'cdhost.kube.apply { 1, 2 }')
 run "$CDHOST" --dry-run "$r"
