@@ -383,25 +383,37 @@ int cd_l_kube_apply_cluster(lua_State *L, enum cd_action act)
 	return 1;
 }
 
-/* A read that failed: in render mode a cluster that cannot be reached
- * (or no kubeconfig at all, when opening) is a warning in the plan and the
- * call returns nil, message (SPEC section 3); anything else raises. */
-static int read_failed(lua_State *L, struct cd_err *err, const char *op,
-		       int opening)
+/* A read that failed: in render mode (or any --dry-run preview, as the
+ * registry's reads) a cluster that cannot be reached (or no kubeconfig at
+ * all, when opening) is a warning in the plan, saying what is unknown (SPEC
+ * section 3). 1 if so, 0 if the caller must raise. */
+static int read_degrades(lua_State *L, struct cd_err *err, const char *op,
+			 int opening, const char *unknown)
 {
 	struct cd_ctx *ctx = cd_sandbox_get(L)->ctx;
 	snprintf(err->op, sizeof err->op, "%s", op);
-	if (ctx->mode == CD_MODE_RENDER &&
-	    (err->code == CD_E_UNREACHABLE ||
-	     (opening && err->code == CD_E_NOT_FOUND))) {
-		cd_report_log(ctx->report, CD_LOG_WARN, "render",
-			      "%s: diff unknown: no cluster to compare with (%s)", op,
-			      err->msg);
-		lua_pushnil(L);
-		lua_pushstring(L, err->msg);
-		return 2;
-	}
-	return cd_lerr_raise_err(L, err);
+	if (!ctx->dry_run ||
+	    (err->code != CD_E_UNREACHABLE &&
+	     !(opening && err->code == CD_E_NOT_FOUND)))
+		return 0;
+	cd_report_log(ctx->report, CD_LOG_WARN, "render", "%s: %s (%s)", op,
+		      unknown, err->msg);
+	return 1;
+}
+
+#define DIFF_UNKNOWN "diff unknown: no cluster to compare with"
+#define LIVE_UNKNOWN "live state unknown: no cluster to read"
+
+/* As read_degrades; a degraded call returns nil, message, anything else
+ * raises. */
+static int read_failed(lua_State *L, struct cd_err *err, const char *op,
+		       int opening, const char *unknown)
+{
+	if (!read_degrades(L, err, op, opening, unknown))
+		return cd_lerr_raise_err(L, err);
+	lua_pushnil(L);
+	lua_pushstring(L, err->msg);
+	return 2;
 }
 
 /* kube.diff(objs [, opts]): the server-side dry run of kube.apply(objs,
@@ -423,10 +435,10 @@ static int l_diff(lua_State *L)
 	struct cd_kube_apply_opts o;
 	apply_opts(L, oi, op, CD_KUBE_DIFF, diff, &o);
 	if (client_open(L, op, opt_string(L, oi, "context", op), &k, &err) != 0)
-		return read_failed(L, &err, op, 1);
+		return read_failed(L, &err, op, 1, DIFF_UNKNOWN);
 	if (cd_kube_apply(k, in->objs, (const char *const *)in->sources, &o,
 			  &results, &changes, &err) != 0)
-		return read_failed(L, &err, op, 0);
+		return read_failed(L, &err, op, 0, DIFF_UNKNOWN);
 	cd_report_log(ctx->report, CD_LOG_INFO, "apply",
 		      "kube.diff: %zu object(s) compared, %u differ",
 		      json_array_size(results), changes);
@@ -444,67 +456,6 @@ static int l_diff(lua_State *L)
 
 /* ---- kube.get / kube.list / kube.delete ---- */
 
-/* ref: {apiVersion=, kind=, name= | metadata={name=, namespace=},
- * namespace=}. Fills the mapping and the API path. */
-static void ref_path(lua_State *L, int idx, const char *op, int with_name,
-		     struct cd_kube *k, const char *ns_opt, char *path, size_t n)
-{
-	struct cd_kube_mapping m;
-	struct cd_err err;
-	luaL_checktype(L, idx, LUA_TTABLE);
-	const char *av = opt_string(L, idx, "apiVersion", op),
-		   *kind = opt_string(L, idx, "kind", op),
-		   *name = opt_string(L, idx, "name", op),
-		   *ns = opt_string(L, idx, "namespace", op);
-	if (lua_getfield(L, idx, "metadata") == LUA_TTABLE) {
-		name = name ? name : opt_string(L, -1, "name", op);
-		ns = ns ? ns : opt_string(L, -1, "namespace", op);
-	}
-	lua_pop(L, 1);
-	if (!av || !kind || (with_name && !name))
-		cd_lerr_raise(L, CD_E_USAGE, op, "needs apiVersion, kind%s",
-			      with_name ? " and name" : "");
-	if (cd_kube_map(k, av, kind, &m, &err) != 0) {
-		snprintf(err.op, sizeof err.op, "%s", op);
-		cd_lerr_raise_err(L, &err);
-	}
-	ns = ns_opt ? ns_opt : ns ? ns : cd_kube_namespace(k);
-	cd_kube_path(&m, ns, with_name ? name : NULL, path, n);
-}
-
-static int call_raise(lua_State *L, struct cd_kube *k, struct cd_kube_req *rq,
-		      const char *op, long *st)
-{
-	struct cd_err err;
-	json_t *out = NULL;
-	if (cd_kube_call(k, rq, &out, st, &err) != 0) {
-		json_decref(out);
-		snprintf(err.op, sizeof err.op, "%s", op);
-		return cd_lerr_raise_err(L, &err);
-	}
-	if (*st == 404 || !out) {
-		json_decref(out);
-		lua_pushnil(L);
-		return 1;
-	}
-	struct cd_lptr *box = cd_lptr_push(L, out, (void (*)(void *))json_decref);
-	push_json(L, out, op);
-	cd_lptr_release(box);
-	lua_remove(L, -2);
-	return 1;
-}
-
-static int l_get(lua_State *L)
-{
-	static const char *const op = "kube.get";
-	char path[1200];
-	long st;
-	struct cd_kube *k = client(L, op, opt_string(L, 2, "context", op));
-	ref_path(L, 1, op, 1, k, opt_string(L, 2, "namespace", op), path, sizeof path);
-	struct cd_kube_req rq = {.method = "GET", .path = path, .what = op, .ok404 = 1};
-	return call_raise(L, k, &rq, op, &st);
-}
-
 /* Appends "?labelSelector=SEL" (URL-encoded) to path when sel is given. */
 static void append_selector(char *path, size_t n, const char *sel)
 {
@@ -519,22 +470,146 @@ static void append_selector(char *path, size_t n, const char *sel)
 					(unsigned char)*c);
 }
 
+/* ref: {apiVersion=, kind=, name= | metadata={name=, namespace=},
+ * namespace=}: its fields (kept alive by the table at idx). */
+struct ref {
+	const char *av, *kind, *name, *ns;
+};
+
+static void ref_read(lua_State *L, int idx, const char *op, int with_name,
+		     struct ref *r)
+{
+	luaL_checktype(L, idx, LUA_TTABLE);
+	r->av = opt_string(L, idx, "apiVersion", op);
+	r->kind = opt_string(L, idx, "kind", op);
+	r->name = opt_string(L, idx, "name", op);
+	r->ns = opt_string(L, idx, "namespace", op);
+	if (lua_getfield(L, idx, "metadata") == LUA_TTABLE) {
+		r->name = r->name ? r->name : opt_string(L, -1, "name", op);
+		r->ns = r->ns ? r->ns : opt_string(L, -1, "namespace", op);
+	}
+	lua_pop(L, 1);
+	if (!r->av || !r->kind || (with_name && !r->name))
+		cd_lerr_raise(L, CD_E_USAGE, op, "needs apiVersion, kind%s",
+			      with_name ? " and name" : "");
+}
+
+/* The API path of a ref (discovery may ask the server): 0, or -1 with err
+ * filled. */
+static int ref_map(struct cd_kube *k, const struct ref *r, int with_name,
+		   const char *ns_opt, char *path, size_t n, struct cd_err *err)
+{
+	struct cd_kube_mapping m;
+	if (cd_kube_map(k, r->av, r->kind, &m, err) != 0)
+		return -1;
+	const char *ns = ns_opt ? ns_opt : r->ns ? r->ns : cd_kube_namespace(k);
+	cd_kube_path(&m, ns, with_name ? r->name : NULL, path, n);
+	return 0;
+}
+
+/* ref_read and ref_map, raising. */
+static void ref_path(lua_State *L, int idx, const char *op, int with_name,
+		     struct cd_kube *k, const char *ns_opt, char *path, size_t n)
+{
+	struct ref r;
+	struct cd_err err;
+	ref_read(L, idx, op, with_name, &r);
+	if (ref_map(k, &r, with_name, ns_opt, path, n, &err) != 0) {
+		snprintf(err.op, sizeof err.op, "%s", op);
+		cd_lerr_raise_err(L, &err);
+	}
+}
+
+/* A read's client and API path (the options at 2): 0, or what
+ * read_failed/read_degrades take: -1 with err filled and *opening set when
+ * the client could not be opened. Bad arguments raise. */
+static int read_target(lua_State *L, const char *op, int with_name,
+		       struct cd_kube **k, char *path, size_t n,
+		       struct cd_err *err, int *opening)
+{
+	struct ref r;
+	const char *context = opt_string(L, 2, "context", op),
+		   *ns_opt = opt_string(L, 2, "namespace", op);
+	ref_read(L, 1, op, with_name, &r);
+	*opening = 1;
+	if (client_open(L, op, context, k, err) != 0)
+		return -1;
+	*opening = 0;
+	return ref_map(*k, &r, with_name, ns_opt, path, n, err);
+}
+
+/* One request; its answer pushed (nil for a 404 or no body): 0, or -1 with
+ * err filled and nothing pushed. */
+static int call_push(lua_State *L, struct cd_kube *k, struct cd_kube_req *rq,
+		     const char *op, long *st, struct cd_err *err)
+{
+	json_t *out = NULL;
+	if (cd_kube_call(k, rq, &out, st, err) != 0) {
+		json_decref(out);
+		snprintf(err->op, sizeof err->op, "%s", op);
+		return -1;
+	}
+	if (*st == 404 || !out) {
+		json_decref(out);
+		lua_pushnil(L);
+		return 0;
+	}
+	struct cd_lptr *box = cd_lptr_push(L, out, (void (*)(void *))json_decref);
+	push_json(L, out, op);
+	cd_lptr_release(box);
+	lua_remove(L, -2);
+	return 0;
+}
+
+static int call_raise(lua_State *L, struct cd_kube *k, struct cd_kube_req *rq,
+		      const char *op, long *st)
+{
+	struct cd_err err;
+	if (call_push(L, k, rq, op, st, &err) != 0)
+		return cd_lerr_raise_err(L, &err);
+	return 1;
+}
+
+/* kube.get and kube.list: the answer (nil for a 404), or in render mode
+ * without a cluster nil, message (read_failed). */
+static int read_call(lua_State *L, const char *op, int with_name,
+		     const char *sel)
+{
+	char path[1600]; /* 1200 for the object's path, the rest the selector's */
+	struct cd_kube *k;
+	struct cd_err err;
+	long st;
+	int opening;
+	if (read_target(L, op, with_name, &k, path, 1200, &err, &opening) != 0)
+		return read_failed(L, &err, op, opening, LIVE_UNKNOWN);
+	append_selector(path, sizeof path, sel);
+	struct cd_kube_req rq = {.method = "GET", .path = path, .what = op,
+				 .ok404 = with_name};
+	if (call_push(L, k, &rq, op, &st, &err) != 0)
+		return read_failed(L, &err, op, 0, LIVE_UNKNOWN);
+	return 1;
+}
+
+static int l_get(lua_State *L)
+{
+	return read_call(L, "kube.get", 1, NULL);
+}
+
+/* The label selector of kube.list and kube.watch: the ref's, else the
+ * option's. */
+static const char *selector(lua_State *L, const char *op)
+{
+	const char *sel = opt_string(L, 1, "selector", op);
+	return sel ? sel : opt_string(L, 2, "selector", op);
+}
+
 static int l_list(lua_State *L)
 {
 	static const char *const op = "kube.list";
-	char path[1600];
-	long st;
-	struct cd_kube *k = client(L, op, opt_string(L, 2, "context", op));
-	ref_path(L, 1, op, 0, k, opt_string(L, 2, "namespace", op), path, 1200);
-	const char *sel = opt_string(L, 1, "selector", op);
-	if (!sel)
-		sel = opt_string(L, 2, "selector", op);
-	append_selector(path, sizeof path, sel);
-	struct cd_kube_req rq = {.method = "GET", .path = path, .what = op};
-	call_raise(L, k, &rq, op, &st);
-	if (lua_type(L, -1) == LUA_TTABLE)
+	int n = read_call(L, op, 0, selector(L, op));
+	if (n == 1 && lua_type(L, -1) == LUA_TTABLE)
 		lua_getfield(L, -1, "items");
-	return 1;
+	return n;
 }
 
 static int l_delete(lua_State *L)
@@ -603,18 +678,18 @@ static void push_event(lua_State *L, const char *type, const json_t *obj)
 	lua_setfield(L, -2, "object");
 }
 
-/* LIST: the starting resourceVersion; the items queue up as ADDED. */
-static void watch_list(lua_State *L, struct cd_kube *k, struct watch *w, int queue)
+/* LIST: the starting resourceVersion; the items queue up as ADDED. 0, or
+ * -1 with err filled. */
+static int watch_list(lua_State *L, struct cd_kube *k, struct watch *w,
+		      int queue, struct cd_err *err)
 {
-	struct cd_err err;
 	json_t *list = NULL, *o;
 	long st;
 	size_t i;
 	struct cd_kube_req rq = {.method = "GET", .path = w->path, .what = "kube.watch"};
-	if (cd_kube_call(k, &rq, &list, &st, &err) != 0) {
+	if (cd_kube_call(k, &rq, &list, &st, err) != 0) {
 		json_decref(list);
-		snprintf(err.op, sizeof err.op, "kube.watch");
-		cd_lerr_raise_err(L, &err);
+		return -1;
 	}
 	struct cd_lptr *box = cd_lptr_push(L, list, (void (*)(void *))json_decref);
 	const char *rv = json_string_value(json_object_get(
@@ -627,6 +702,16 @@ static void watch_list(lua_State *L, struct cd_kube *k, struct watch *w, int que
 	cd_lptr_release(box);
 	lua_pop(L, 1);
 	w->listed = 1;
+	return 0;
+}
+
+/* A failed read while iterating: in render mode the loop ends with a plan
+ * warning (read_degrades), anything else raises. */
+static int watch_failed(lua_State *L, struct cd_err *err)
+{
+	if (read_degrades(L, err, "kube.watch", 0, LIVE_UNKNOWN))
+		return 0;
+	return cd_lerr_raise_err(L, err);
 }
 
 static int watch_next(lua_State *L)
@@ -648,7 +733,8 @@ static int watch_next(lua_State *L)
 			return 1;
 		}
 		if (!w->listed) {
-			watch_list(L, k, w, queue);
+			if (watch_list(L, k, w, queue, &err) != 0)
+				return watch_failed(L, &err);
 			continue;
 		}
 		double left = w->until - cd_now();
@@ -668,8 +754,7 @@ static int watch_next(lua_State *L)
 		if (!ev && rc != 0 && st < 300) {
 			if (err.code == CD_E_TIMEOUT || cd_now() >= w->until)
 				return 0;
-			snprintf(err.op, sizeof err.op, "kube.watch");
-			return cd_lerr_raise_err(L, &err);
+			return watch_failed(L, &err);
 		}
 		if (!ev && st >= 300) {
 			json_t *body = w->buf.data ? json_loadb(w->buf.data, w->buf.len, 0, &je) : NULL;
@@ -712,11 +797,25 @@ static int watch_next(lua_State *L)
 	}
 }
 
+/* An iterator that ends at once: kube.watch in render mode without a
+ * cluster. */
+static int watch_none(lua_State *L)
+{
+	(void)L;
+	return 0;
+}
+
+/* kube.watch(ref [, opts]): lists at once (so a cluster that cannot be
+ * reached shows here), then returns the iterator. In render mode without a
+ * cluster: an iterator that ends at once, and the message. */
 static int l_watch(lua_State *L)
 {
 	static const char *const op = "kube.watch";
 	const char *context = opt_string(L, 2, "context", op);
-	struct cd_kube *k = client(L, op, context);
+	const char *sel = selector(L, op);
+	struct cd_kube *k;
+	struct cd_err err;
+	int opening;
 	struct watch *w = lua_newuserdatauv(L, sizeof *w, 0);
 	memset(w, 0, sizeof *w);
 	lua_createtable(L, 0, 1);
@@ -724,11 +823,6 @@ static int l_watch(lua_State *L)
 	lua_setfield(L, -2, "__gc");
 	lua_setmetatable(L, -2);
 	int wi = lua_gettop(L);
-	ref_path(L, 1, op, 0, k, opt_string(L, 2, "namespace", op), w->path, 1200);
-	const char *sel = opt_string(L, 1, "selector", op);
-	if (!sel)
-		sel = opt_string(L, 2, "selector", op);
-	append_selector(w->path, sizeof w->path, sel);
 	if (context) {
 		snprintf(w->context, sizeof w->context, "%s", context);
 		w->has_context = 1;
@@ -737,7 +831,6 @@ static int l_watch(lua_State *L)
 	if (lua_type(L, 2) == LUA_TTABLE) {
 		lua_getfield(L, 2, "timeout");
 		if (lua_type(L, -1) == LUA_TSTRING) {
-			struct cd_err err;
 			if (cd_parse_duration(lua_tostring(L, -1), &timeout, &err) != 0) {
 				snprintf(err.op, sizeof err.op, "%s", op);
 				return cd_lerr_raise_err(L, &err);
@@ -748,8 +841,22 @@ static int l_watch(lua_State *L)
 		lua_pop(L, 1);
 	}
 	w->until = cd_now() + timeout;
+	lua_newtable(L); /* the queue */
+	int qi = lua_gettop(L);
+	int rc = read_target(L, op, 0, &k, w->path, 1200, &err, &opening);
+	if (rc == 0) {
+		append_selector(w->path, sizeof w->path, sel);
+		rc = watch_list(L, k, w, qi, &err);
+	}
+	if (rc != 0) {
+		if (!read_degrades(L, &err, op, opening, LIVE_UNKNOWN))
+			return cd_lerr_raise_err(L, &err);
+		lua_pushcfunction(L, watch_none);
+		lua_pushstring(L, err.msg);
+		return 2;
+	}
 	lua_pushvalue(L, wi);
-	lua_newtable(L);
+	lua_pushvalue(L, qi);
 	lua_pushcclosure(L, watch_next, 2);
 	return 1;
 }

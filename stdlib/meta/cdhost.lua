@@ -246,16 +246,24 @@ cdhost.kube = {}
 ---@return cdhost.kube.result[]
 function cdhost.kube.apply(objs, opts) end
 
---- The live object, or nil if it does not exist.
+--- The live object, or nil if it does not exist. In render mode (or any
+--- --dry-run) a cluster that cannot be reached (or no kubeconfig, or
+--- --offline) gives nil, message and a plan warning: a plain nil is
+--- "absent", nil with a message "unknown". Elsewhere that is an error
+--- (unreachable).
 ---@param ref {apiVersion: string, kind: string, name?: string, namespace?: string, metadata?: table}
 ---@param opts? cdhost.kube.opts
 ---@return table?
+---@return string? message
 function cdhost.kube.get(ref, opts) end
 
 --- The items of a kind (in a namespace, with an optional label selector).
+--- In render mode without a cluster (as kube.get): nil, message and a plan
+--- warning.
 ---@param ref {apiVersion: string, kind: string, namespace?: string, selector?: string}
 ---@param opts? cdhost.kube.opts|{selector?: string}
----@return table[]
+---@return table[]?
+---@return string? message
 function cdhost.kube.list(ref, opts) end
 
 --- Deletes one object (run/deploy/delete modes without --dry-run only;
@@ -268,10 +276,13 @@ function cdhost.kube.delete(ref, opts) end
 --- Watches a kind: an iterator of {type = "ADDED"|"MODIFIED"|"DELETED",
 --- object = ...}; the objects that exist come first as ADDED; the loop ends
 --- at the timeout (default 60 s). Re-lists by itself when the server says
---- the resourceVersion is too old.
+--- the resourceVersion is too old. In render mode without a cluster (as
+--- kube.get): an iterator that ends at once, the message as second value,
+--- and a plan warning; the same warning ends a loop whose cluster goes away.
 ---@param ref {apiVersion: string, kind: string, namespace?: string, selector?: string}
 ---@param opts? cdhost.kube.opts|{selector?: string, timeout?: string|number}
 ---@return fun(): {type: string, object: table}?
+---@return string? message
 function cdhost.kube.watch(ref, opts) end
 
 ---@class cdhost.kube.diff_entry: cdhost.kube.result
@@ -284,8 +295,8 @@ function cdhost.kube.watch(ref, opts) end
 
 --- What kube.apply(objs, opts) would change, in any mode, as a value:
 --- a server-side dry run (dryRun=All: nothing changes) diffed against the
---- live objects; nothing is printed. In render mode a cluster that cannot
---- be reached (or no kubeconfig) gives nil, message and a plan warning.
+--- live objects; nothing is printed. In render mode (or any --dry-run) a
+--- cluster that cannot be reached (or no kubeconfig) gives nil, message and a plan warning.
 ---@param objs table|table[]
 ---@param opts? cdhost.kube.apply_opts
 ---@return cdhost.kube.diff_result?

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # cdhost.kube.watch: existing objects first (ADDED), then live events, the
-# label selector, and the timeout ending the iteration.
+# label selector, the timeout ending the iteration, and render mode reading
+# a cluster that answers (tests/cli/test_kube_reads.sh: one that does not).
 CDHOST=$1 STATE=$2
 . "$(dirname "$0")/lib.sh"
 
@@ -22,4 +23,10 @@ t "the timeout ends the iteration"
 run cdh run watch.lua --set timeout=2s
 expect_rc 0
 expect_err "events 1"
+
+t "render mode reads the live cluster too (no warning when it answers)"
+run cdh --dry-run watch.lua --set timeout=1s
+expect_rc 0
+expect_err "event ADDED w1"
+expect_no_err "live state unknown"
 finish
