@@ -33,7 +33,7 @@ int cd_builder_kind_of(const char *name, enum cd_builder_kind *out,
 			return 0;
 		}
 	if (strcmp(name, "auto") != 0)
-		return cd_err_set(err, CD_E_USAGE, OP,
+		return cd_err_set(err, CD_E_INVALID, OP,
 				  "unknown builder \"%s\" (native, buildah, "
 				  "podman, docker, kaniko or auto)",
 				  name);
@@ -120,7 +120,7 @@ int cd_builder_argv(const struct cd_builder_req *r, int step,
 	memset(a, 0, sizeof *a);
 	if ((r->kind == CD_BUILDER_BUILDAH || r->kind == CD_BUILDER_PODMAN ||
 	     r->kind == CD_BUILDER_KANIKO) && r->nplatforms > 1)
-		return cd_err_set(err, CD_E_USAGE, OP,
+		return cd_err_set(err, CD_E_INVALID, OP,
 				  "builder \"%s\" builds one platform at a time "
 				  "(%zu asked); use builder = \"docker\" (buildx) "
 				  "or \"native\" for several",
@@ -169,7 +169,7 @@ int cd_builder_argv(const struct cd_builder_req *r, int step,
 					      add(a, err, "--skip-tls-verify")));
 		break;
 	default:
-		return cd_err_set(err, CD_E_USAGE, OP, "unknown builder");
+		return cd_err_set(err, CD_E_INVALID, OP, "unknown builder");
 	}
 	if (rc) {
 		cd_builder_argv_free(a);

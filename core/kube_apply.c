@@ -1378,14 +1378,14 @@ int cd_kube_apply(struct cd_kube *k, json_t *objs, const char *const *sources,
 	r.ns = o->namespace_ && *o->namespace_ ? o->namespace_ : cd_kube_namespace(k);
 	r.results = json_array();
 	if (o->prune && !o->applyset) {
-		cd_err_set(err, CD_E_USAGE, OP,
+		cd_err_set(err, CD_E_INVALID, OP,
 			   "prune = true needs an apply set name (applyset = \"...\")");
 		goto done;
 	}
 	r.propagation = cd_kube_propagation(o->propagation ? o->propagation
 							   : "Background");
 	if (!r.propagation) {
-		cd_err_set(err, CD_E_USAGE, OP,
+		cd_err_set(err, CD_E_INVALID, OP,
 			   "propagation must be Background, Foreground or "
 			   "Orphan, not '%.64s'", o->propagation);
 		goto done;

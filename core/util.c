@@ -39,11 +39,11 @@ int cd_parse_duration(const char *s, double *seconds, struct cd_err *err)
 	char *end;
 
 	if (!s || !*s)
-		return cd_err_set(err, CD_E_USAGE, "duration", "empty duration");
+		return cd_err_set(err, CD_E_INVALID, "duration", "empty duration");
 	if (*p == '+')
 		p++;
 	if (*p == '-')
-		return cd_err_set(err, CD_E_USAGE, "duration",
+		return cd_err_set(err, CD_E_INVALID, "duration",
 				  "negative duration: %s", s);
 	/* strtod would skip white space and read a sign after it ("\n-1"). */
 	if (!isdigit((unsigned char)*p) && *p != '.')
@@ -71,7 +71,7 @@ int cd_parse_duration(const char *s, double *seconds, struct cd_err *err)
 	*seconds = total;
 	return 0;
 bad:
-	return cd_err_set(err, CD_E_USAGE, "duration",
+	return cd_err_set(err, CD_E_INVALID, "duration",
 			  "invalid duration '%s' (use e.g. 90s, 5m, 1h30m or "
 			  "a number of seconds)",
 			  s);
@@ -97,7 +97,7 @@ int cd_parse_count(const char *s, uint64_t *out, struct cd_err *err)
 	*out = v;
 	return 0;
 bad:
-	return cd_err_set(err, CD_E_USAGE, "count",
+	return cd_err_set(err, CD_E_INVALID, "count",
 			  "invalid number '%s' (a non-negative integer)",
 			  s ? s : "");
 }
@@ -127,7 +127,7 @@ int cd_parse_size(const char *s, uint64_t *bytes, struct cd_err *err)
 		return 0;
 	}
 bad:
-	return cd_err_set(err, CD_E_USAGE, "size",
+	return cd_err_set(err, CD_E_INVALID, "size",
 			  "invalid size '%s' (use e.g. 512M, 1G or a number "
 			  "of bytes)",
 			  s ? s : "");

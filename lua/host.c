@@ -18,7 +18,7 @@ static const struct {
 
 int cd_l_unimplemented(lua_State *L)
 {
-	return cd_lerr_raise(L, CD_E_USAGE, lua_tostring(L, lua_upvalueindex(1)),
+	return cd_lerr_raise(L, CD_E_INVALID, lua_tostring(L, lua_upvalueindex(1)),
 			     "not implemented yet in cdhost %s (%s is on the "
 			     "roadmap, see docs/roadmap.md)",
 			     CDHOST_VERSION,

@@ -121,7 +121,7 @@ static int client_open(lua_State *L, const char *op, const char *context,
 			slot = i;
 	}
 	if (slot < 0)
-		return cd_err_set(err, CD_E_USAGE, op, "too many kube contexts in one run");
+		return cd_err_set(err, CD_E_INVALID, op, "too many kube contexts in one run");
 	if (!cs->http_ok) {
 		if (cd_http_init(&cs->http, ctx, err) != 0)
 			return -1;
@@ -172,7 +172,7 @@ static const char *opt_string(lua_State *L, int idx, const char *key,
 	int t = lua_getfield(L, idx, key);
 	const char *s = t == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
 	if (t != LUA_TNIL && t != LUA_TSTRING)
-		cd_lerr_raise(L, CD_E_USAGE, op, "option '%s' must be a string", key);
+		cd_lerr_raise(L, CD_E_INVALID, op, "option '%s' must be a string", key);
 	lua_pop(L, 1); /* the options table keeps the string alive */
 	return s;
 }
@@ -183,7 +183,7 @@ static int opt_bool(lua_State *L, int idx, const char *key, const char *op)
 		return 0;
 	int t = lua_getfield(L, idx, key);
 	if (t != LUA_TNIL && t != LUA_TBOOLEAN)
-		cd_lerr_raise(L, CD_E_USAGE, op, "option '%s' must be a boolean", key);
+		cd_lerr_raise(L, CD_E_INVALID, op, "option '%s' must be a boolean", key);
 	int b = lua_toboolean(L, -1);
 	lua_pop(L, 1);
 	return b;
@@ -277,12 +277,17 @@ static void push_json(lua_State *L, const json_t *j, const char *op)
 
 /* ---- kube.apply in run/deploy/diff/delete, kube.diff ---- */
 
-/* The delete propagation: --propagation, else the option (checked by
- * core), else NULL (Background). */
+/* The delete propagation: --propagation (checked by the command line), else
+ * the option, else NULL (Background). A bad option is the recipe's error
+ * (invalid), even when the flag overrides it. */
 static const char *propagation(lua_State *L, int oi, const char *op)
 {
 	const char *flag = cd_sandbox_get(L)->ctx->propagation;
 	const char *opt = opt_string(L, oi, "propagation", op);
+	if (opt && !cd_kube_propagation(opt))
+		cd_lerr_raise(L, CD_E_INVALID, op,
+			      "propagation must be Background, Foreground or "
+			      "Orphan, not '%.64s'", opt);
 	return flag ? flag : opt;
 }
 
@@ -490,7 +495,7 @@ static void ref_read(lua_State *L, int idx, const char *op, int with_name,
 	}
 	lua_pop(L, 1);
 	if (!r->av || !r->kind || (with_name && !r->name))
-		cd_lerr_raise(L, CD_E_USAGE, op, "needs apiVersion, kind%s",
+		cd_lerr_raise(L, CD_E_INVALID, op, "needs apiVersion, kind%s",
 			      with_name ? " and name" : "");
 }
 

@@ -452,13 +452,13 @@ static double opt_timeout(lua_State *L, int o)
 		secs = lua_tonumber(L, -1);
 	else if (t == LUA_TSTRING) {
 		if (cd_parse_duration(lua_tostring(L, -1), &secs, &err) != 0)
-			cd_lerr_raise(L, CD_E_USAGE, WOP, "timeout: %s", err.msg);
+			cd_lerr_raise(L, CD_E_INVALID, WOP, "timeout: %s", err.msg);
 	} else if (t != LUA_TNIL)
-		cd_lerr_raise(L, CD_E_USAGE, WOP,
+		cd_lerr_raise(L, CD_E_INVALID, WOP,
 			      "timeout must be a duration (\"5m\") or seconds");
 	lua_pop(L, 1);
 	if (secs < 0)
-		cd_lerr_raise(L, CD_E_USAGE, WOP, "timeout must not be negative");
+		cd_lerr_raise(L, CD_E_INVALID, WOP, "timeout must not be negative");
 	return secs;
 }
 
@@ -468,7 +468,7 @@ static int opt_flag(lua_State *L, int o, const char *key, int def)
 	if (t == LUA_TBOOLEAN)
 		v = lua_toboolean(L, -1);
 	else if (t != LUA_TNIL)
-		cd_lerr_raise(L, CD_E_USAGE, WOP, "option '%s' must be a boolean", key);
+		cd_lerr_raise(L, CD_E_INVALID, WOP, "option '%s' must be a boolean", key);
 	lua_pop(L, 1);
 	return v;
 }
@@ -487,13 +487,13 @@ static const char *opt_word(lua_State *L, int o, const char *key,
 	if (!allowed[0]) {
 		if (s)
 			return s;
-		cd_lerr_raise(L, CD_E_USAGE, WOP, "option '%s' must be a string", key);
+		cd_lerr_raise(L, CD_E_INVALID, WOP, "option '%s' must be a string", key);
 	}
 	char list[200] = "";
 	for (int i = 0; allowed[i]; i++)
 		snprintf(list + strlen(list), sizeof list - strlen(list), "%s\"%s\"",
 			 i ? ", " : "", allowed[i]);
-	return cd_lerr_raise(L, CD_E_USAGE, WOP, "option '%s' must be one of %s",
+	return cd_lerr_raise(L, CD_E_INVALID, WOP, "option '%s' must be one of %s",
 			     key, list),
 	       NULL;
 }
@@ -623,7 +623,7 @@ static int l_wait(lua_State *L)
 	if (lua_getfield(L, 2, "log_lines") != LUA_TNIL) {
 		if (!lua_isinteger(L, -1) || lua_tointeger(L, -1) < 0 ||
 		    lua_tointeger(L, -1) > 1000)
-			cd_lerr_raise(L, CD_E_USAGE, WOP,
+			cd_lerr_raise(L, CD_E_INVALID, WOP,
 				      "log_lines must be an integer from 0 to 1000");
 		o.log_lines = (int)lua_tointeger(L, -1);
 	}

@@ -82,7 +82,7 @@ static void argv_each_builder(void)
 	r.platforms = two;
 	r.nplatforms = 2;
 	T_CHECK(cd_builder_argv(&r, 0, &a, &e) != 0);
-	T_EQ_INT(e.code, CD_E_USAGE);
+	T_EQ_INT(e.code, CD_E_INVALID);
 }
 
 static void kinds(void)
@@ -94,7 +94,7 @@ static void kinds(void)
 	T_EQ_INT(cd_builder_kind_of("kaniko", &k, &e), 0);
 	T_EQ_INT(k, CD_BUILDER_KANIKO);
 	T_CHECK(cd_builder_kind_of("bazel", &k, &e) != 0);
-	T_EQ_INT(e.code, CD_E_USAGE);
+	T_EQ_INT(e.code, CD_E_INVALID);
 	T_CHECK(strstr(e.msg, "\"bazel\"") != NULL);
 }
 

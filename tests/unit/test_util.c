@@ -29,7 +29,7 @@ static void durations_refused(void)
 					  "1..5s", "inf", "nan", "5 s"};
 	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
 		T_CHECK(cd_parse_duration(bad[i], &s, &e) != 0);
-		T_EQ_INT(e.code, CD_E_USAGE);
+		T_EQ_INT(e.code, CD_E_INVALID);
 	}
 	cd_parse_duration("5x", &s, &e);
 	T_CHECK(strstr(e.msg, "'5x'") != NULL);

@@ -155,15 +155,15 @@ expect_err "would build $R/$NS/dry:"
 expect_err "with podman (render mode)"
 expect_eq "$(writes)" "$w0"
 
-t "bad input: unknown builder (exit 2), missing Dockerfile, two platforms for buildah"
+t "bad input (invalid, exit 1): unknown builder, missing Dockerfile, two platforms for buildah"
 ext builder=bazel name="$R/$NS/x"
-expect_rc 2
+expect_rc 1
 expect_err "unknown builder \"bazel\""
 ext builder=buildah name="$R/$NS/x" dockerfile=Nope.Dockerfile
 expect_rc 1
 expect_err "Dockerfile ./Nope.Dockerfile does not exist"
 ext builder=buildah name="$R/$NS/x" platforms=linux/amd64,linux/arm64
-expect_rc 2
+expect_rc 1
 expect_err "one platform at a time"
 
 t "two Dockerfile images at once (cdhost.parallel): both run together, digests are the registry's"

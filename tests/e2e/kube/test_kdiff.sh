@@ -116,9 +116,9 @@ expect_err "bad argument #1 to 'diff' (table expected, got string)"
 expect_err "bad argument #2 to 'diff' (table expected, got string)"
 expect_err "E notable invalid object 1 is a string, not a table"
 expect_err "E noname invalid object 1: needs apiVersion, kind and metadata.name"
-expect_err "E applyset usage option 'applyset' must be a string"
-expect_err "E prune usage prune = true needs an apply set name (applyset = \"...\")"
-expect_err "E force usage option 'force' must be a boolean"
+expect_err "E applyset invalid option 'applyset' must be a string"
+expect_err "E prune invalid prune = true needs an apply set name (applyset = \"...\")"
+expect_err "E force invalid option 'force' must be a boolean"
 run cdh run kdiff.lua --set files=missing.yaml
 expect_rc 1
 

@@ -3,7 +3,8 @@
 # DeleteOptions propagationPolicy of `cdhost delete`, prune and kube.delete:
 # Foreground leaves the owner behind with the foregroundDeletion finalizer
 # while a dependent holds on, Background removes it at once, Orphan keeps a
-# Deployment's ReplicaSet. Bad values are usage errors (exit 2).
+# Deployment's ReplicaSet. A bad --propagation is a usage error (exit 2), a
+# bad recipe option invalid (exit 1).
 CDHOST=$1 STATE=$2
 . "$(dirname "$0")/lib.sh"
 
@@ -116,16 +117,16 @@ expect_eq "$(kc get deploy keep -n "$NS" -o name --ignore-not-found)" ""
 expect_eq "$(kc get rs -n "$NS" -l app=keep -o name)" "$rs"
 expect_eq "$(kc get "$rs" -n "$NS" -o jsonpath='{.metadata.ownerReferences}')" ""
 
-t "bad values are usage errors"
+t "bad values: the flag's are usage errors, the recipe's invalid"
 run cdh --propagation sideways delete apply.lua --set files=owner.yaml --set set=app
 expect_rc 2
 expect_err "cdhost: --propagation must be background, foreground or orphan, not 'sideways'"
 run cdh delete apply.lua --set files=owner.yaml --set set=app --set propagation=sideways
-expect_rc 2
-expect_err "kube.apply: propagation must be Background, Foreground or Orphan, not 'sideways' [usage]"
+expect_rc 1
+expect_err "kube.apply: propagation must be Background, Foreground or Orphan, not 'sideways' [invalid]"
 run cdh run kdelete.lua --set p=sideways
-expect_rc 2
-expect_err "kube.delete: propagation must be Background, Foreground or Orphan, not 'sideways' [usage]"
+expect_rc 1
+expect_err "kube.delete: propagation must be Background, Foreground or Orphan, not 'sideways' [invalid]"
 expect_eq "$(kc get cm owner -n "$NS" -o name)" "configmap/owner"
 
 finish

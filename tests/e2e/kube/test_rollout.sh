@@ -184,7 +184,7 @@ expect_rc 0
 expect_err "waiting for the deletion of"
 expect_eq "$(kc get statefulset,daemonset,job -n "$NS" -l applyset.kubernetes.io/part-of -o name | wc -l)" 0
 
-t "bad options are usage errors (exit 2)"
+t "bad options are the recipe's errors (invalid, exit 1)"
 cat >"$WORK/bad.lua" <<'LUA'
 local what = cdhost.args.what
 local res = { { apiVersion = "apps/v1", kind = "Deployment", name = "web", namespace = cdhost.args.ns } }
@@ -195,8 +195,9 @@ cdhost.rollout.wait(res, opts)
 LUA
 for what in timeout suspended fail_fast on_failure log_lines; do
 	run cdh run bad.lua --set what=$what
-	expect_rc 2
+	expect_rc 1
 	expect_err "rollout.wait"
+	expect_err "[invalid]"
 done
 cat >"$WORK/bad2.lua" <<'LUA'
 cdhost.rollout.wait({ { kind = "Deployment", name = "x" } })
