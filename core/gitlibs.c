@@ -402,7 +402,7 @@ static void staged_paths(struct staged *st, const char *root, const char *name)
 }
 
 static int stage(const char *root, struct cd_lib *want, int resolve,
-		 struct staged *st, FILE *log, struct cd_err *err)
+		 struct staged *st, struct cd_report *rep, struct cd_err *err)
 {
 	char commit[CD_GIT_OID_HEX], hash[CD_LIBS_HASH_HEX], ubuf[4300];
 	const char *url = source_url(root, want->git, ubuf, sizeof ubuf);
@@ -434,8 +434,9 @@ static int stage(const char *root, struct cd_lib *want, int resolve,
 	cd_free(want->sha256);
 	if (!(want->sha256 = cd_strdup(hash)))
 		return cd_err_set(err, CD_E_NOMEM, "lib", "out of memory");
-	fprintf(log, "lib: %s %s -> %.12s (%s)\n", want->name, want->ref,
-		want->commit, resolve ? "resolved" : "installed from the lock");
+	cd_report_log(rep, CD_LOG_INFO, "git", "lib: %s %s -> %.12s (%s)",
+		      want->name, want->ref, want->commit,
+		      resolve ? "resolved" : "installed from the lock");
 	return 0;
 }
 
@@ -492,7 +493,7 @@ static int commit_swap(const char *root, struct staged *st, size_t n,
 }
 
 int cd_libs_sync(const char *root, const struct cd_libs *decl, int update,
-		 const char *only, FILE *log, struct cd_err *err)
+		 const char *only, struct cd_report *rep, struct cd_err *err)
 {
 	struct cd_libs lock = {0}, next = {0};
 	struct staged *st = NULL;
@@ -522,12 +523,13 @@ int cd_libs_sync(const char *root, const struct cd_libs *decl, int update,
 		if (!resolve) {
 			struct cd_err ignored;
 			if (cd_libs_check(root, &lock, d->name, &ignored) == 0) {
-				fprintf(log, "lib: %s %s at %.12s: up to date\n",
-					d->name, d->ref, e->commit);
+				cd_report_log(rep, CD_LOG_INFO, "git",
+					      "lib: %s %s at %.12s: up to date",
+					      d->name, d->ref, e->commit);
 				continue;
 			}
 		}
-		if (stage(root, w, resolve, &st[i], log, err) != 0)
+		if (stage(root, w, resolve, &st[i], rep, err) != 0)
 			goto done;
 	}
 	for (size_t i = 0; i < lock.n; i++)
@@ -538,8 +540,9 @@ int cd_libs_sync(const char *root, const struct cd_libs *decl, int update,
 	if ((rc = commit_swap(root, st, n, &next, err)) != 0)
 		goto done;
 	for (size_t i = decl->n; i < n; i++)
-		fprintf(log, "lib: %s removed (no longer in cdhost.libs)\n",
-			strrchr(st[i].dir, '/') + 1);
+		cd_report_log(rep, CD_LOG_INFO, "git",
+			      "lib: %s removed (no longer in cdhost.libs)",
+			      strrchr(st[i].dir, '/') + 1);
 done:
 	for (size_t i = 0; st && i < decl->n; i++)
 		if (st[i].tmp[0] && rc != 0)
@@ -550,8 +553,8 @@ done:
 	return rc;
 }
 
-int cd_libs_verify(const char *root, const struct cd_libs *decl, FILE *log,
-		   struct cd_err *err)
+int cd_libs_verify(const char *root, const struct cd_libs *decl,
+		   struct cd_report *rep, struct cd_err *err)
 {
 	struct cd_libs lock = {0};
 	int bad = 0;
@@ -568,10 +571,12 @@ int cd_libs_verify(const char *root, const struct cd_libs *decl, FILE *log,
 				   "sync')",
 				   d->name);
 		else if (cd_libs_check(root, &lock, d->name, &one) == 0) {
-			fprintf(log, "lib: %s ok (%.12s)\n", d->name, e->commit);
+			cd_report_log(rep, CD_LOG_INFO, "git", "lib: %s ok (%.12s)",
+				      d->name, e->commit);
 			continue;
 		}
-		fprintf(log, "lib: %s [%s]\n", one.msg, cd_code_name(one.code));
+		cd_report_log(rep, CD_LOG_ERROR, "git", "lib: %s [%s]", one.msg,
+			      cd_code_name(one.code));
 		if (!bad++)
 			first = one;
 	}

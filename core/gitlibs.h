@@ -14,6 +14,7 @@
 #include <stdio.h>
 
 #include "err.h"
+#include "report.h"
 
 #define CD_LIBS_DIR ".cdhost/libs"
 #define CD_LIBS_LOCK "cdhost.lock"
@@ -62,12 +63,14 @@ int cd_libs_check(const char *root, const struct cd_libs *lock,
 		  const char *name, struct cd_err *err);
 
 /* lib sync (update = 0) or lib update (update = 1; only = one name or NULL
- * for all): makes the vendored trees and the lock match `decl`. */
+ * for all): makes the vendored trees and the lock match `decl`. Progress
+ * goes to rep (phase "git"). */
 int cd_libs_sync(const char *root, const struct cd_libs *decl, int update,
-		 const char *only, FILE *log, struct cd_err *err);
-/* lib verify: re-hashes every vendored library. 0 when all match. */
-int cd_libs_verify(const char *root, const struct cd_libs *decl, FILE *log,
-		   struct cd_err *err);
+		 const char *only, struct cd_report *rep, struct cd_err *err);
+/* lib verify: re-hashes every vendored library, one line each to rep. 0
+ * when all match. */
+int cd_libs_verify(const char *root, const struct cd_libs *decl,
+		   struct cd_report *rep, struct cd_err *err);
 /* lib list: name, ref, commit, path and state, one line each (stdout). */
 int cd_libs_list(const char *root, const struct cd_libs *decl, FILE *out,
 		 struct cd_err *err);

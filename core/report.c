@@ -71,6 +71,21 @@ void cd_report_event(struct cd_report *r, const char *phase,
 	funlockfile(r->out);
 }
 
+void cd_report_error(struct cd_report *r, const char *phase, const char *code,
+		     const char *op, const char *message, const char *where,
+		     int exit_code, json_t *traceback, const char *text)
+{
+	json_t *f = json_pack("{s:s, s:s, s:s, s:s, s:i, s:o}", "code", code,
+			      "op", op ? op : "", "message", message ? message : "",
+			      "where", where ? where : "", "exit", exit_code,
+			      "traceback", traceback ? traceback : json_array());
+	flockfile(r->out);
+	r->errors++;
+	funlockfile(r->out);
+	cd_report_event(r, phase, "error", f, text);
+	json_decref(f);
+}
+
 static int level_shown(const struct cd_report *r, enum cd_level level)
 {
 	if (level == CD_LOG_DEBUG)

@@ -32,6 +32,12 @@ void cd_report_log(struct cd_report *r, enum cd_level level, const char *phase,
  * ts, phase and event. */
 void cd_report_event(struct cd_report *r, const char *phase,
 		     const char *event, json_t *fields, const char *text);
+/* An `error` event (docs/events.md): code, op, message, where, exit and
+ * traceback (stolen; NULL: empty). `text` is the human line (NULL: none),
+ * as for cd_report_event. Counted as an error. */
+void cd_report_error(struct cd_report *r, const char *phase, const char *code,
+		     const char *op, const char *message, const char *where,
+		     int exit_code, json_t *traceback, const char *text);
 const char *cd_level_name(enum cd_level level);
 
 #endif

@@ -139,11 +139,22 @@ static const struct flag {
 };
 #define NFLAGS (sizeof flags / sizeof *flags)
 
+/* --output json has been read: a command line error after it is an error
+ * event (docs/events.md); before it the parser cannot know, and says it in
+ * text. */
+static int json_errors;
+
 static int usage_error(const char *fmt, const char *a, const char *b)
 {
-	fputs("cdhost: ", stderr);
-	fprintf(stderr, fmt, a, b);
-	fputs("\nRun 'cdhost help' for usage. [usage]\n", stderr);
+	char msg[1024];
+	snprintf(msg, sizeof msg, fmt, a, b);
+	if (json_errors) {
+		struct cd_report rep;
+		cd_report_init(&rep, stderr, CD_FORMAT_JSON, 0, 1);
+		cd_report_error(&rep, "recipe", "usage", "", msg, "", 2, NULL, NULL);
+		return 2;
+	}
+	fprintf(stderr, "cdhost: %s\nRun 'cdhost help' for usage. [usage]\n", msg);
 	return 2;
 }
 
@@ -178,6 +189,7 @@ static int apply_flag(struct cd_cli *cli, const struct flag *f,
 					   "'%s'%s",
 					   arg, "");
 		cli->json = strcmp(arg, "json") == 0;
+		json_errors = cli->json;
 		break;
 	case F_VERBOSE: cli->verbosity = 1; break;
 	case F_QUIET: cli->verbosity = -1; break;
@@ -286,6 +298,9 @@ int cd_cli_parse(int argc, char **argv, struct cd_cli *cli)
 	if (npos == 0 && !cli->help) {
 		cli->command = "help";
 		cli->nrest = 0;
+		if (json_errors)
+			return usage_error("no command or recipe given (run 'cdhost "
+					   "help')%s%s", "", "");
 		fputs("cdhost: no command or recipe given\n\n", stderr);
 		print_help(stderr, NULL);
 		return 2;

@@ -163,6 +163,7 @@ int cd_l_libs_to_c(lua_State *L, int idx, struct cd_libs *out)
 
 struct job {
 	const char *root, *verb, *name;
+	struct cd_report *rep;
 	struct cd_err err;
 	int failed;
 };
@@ -176,16 +177,17 @@ static int run_job(lua_State *L)
 		return cd_lerr_raise(L, CD_E_NOMEM, "lib", "out of memory");
 	int rc;
 	if (strcmp(j->verb, "sync") == 0)
-		rc = cd_libs_sync(j->root, &decl, 0, NULL, stderr, &j->err);
+		rc = cd_libs_sync(j->root, &decl, 0, NULL, j->rep, &j->err);
 	else if (strcmp(j->verb, "update") == 0)
-		rc = cd_libs_sync(j->root, &decl, 1, j->name, stderr, &j->err);
+		rc = cd_libs_sync(j->root, &decl, 1, j->name, j->rep, &j->err);
 	else if (strcmp(j->verb, "verify") == 0)
-		rc = cd_libs_verify(j->root, &decl, stderr, &j->err);
+		rc = cd_libs_verify(j->root, &decl, j->rep, &j->err);
 	else
 		rc = cd_libs_list(j->root, &decl, stdout, &j->err);
 	j->failed = rc != 0;
 	if (rc == 0 && decl.n == 0 && strcmp(j->verb, "list") != 0)
-		fprintf(stderr, "lib: %s declares no libraries\n", LIBS_FILE);
+		cd_report_log(j->rep, CD_LOG_INFO, "git",
+			      "lib: %s declares no libraries", LIBS_FILE);
 	cd_libs_free(&decl);
 	return 0;
 }
@@ -215,14 +217,30 @@ static char *find_root(void)
 	}
 }
 
+/* The error that ends `lib`: an error event with --output json, else
+ * "PREFIX: MESSAGE [CODE]". Returns the exit code. */
+static int lib_failed(struct cd_report *rep, const char *prefix,
+		      enum cd_code code, const char *op, const char *msg,
+		      int exit_code)
+{
+	char text[1400];
+	snprintf(text, sizeof text, "%s: %s [%s]", prefix, msg, cd_code_name(code));
+	cd_report_error(rep, "git", cd_code_name(code), op, msg, "", exit_code,
+			NULL, text);
+	return exit_code;
+}
+
 int cd_lib_cmd(struct cd_cli *cli)
 {
 	static const char *const verbs[] = {"sync", "update", "verify", "list",
 					    NULL};
 	struct cd_sandbox sb;
 	struct cd_report rep;
-	struct job j = {0};
+	struct job j = {.rep = &rep};
+	char prefix[64], msg[400];
 	int ok = 0, rc;
+	cd_report_init(&rep, stderr, cli->json ? CD_FORMAT_JSON : CD_FORMAT_TEXT,
+		       cli->verbosity, cli->no_color);
 	if (cli->nrest < 1)
 		goto usage;
 	for (int i = 0; verbs[i]; i++)
@@ -233,14 +251,13 @@ int cd_lib_cmd(struct cd_cli *cli)
 	j.name = cli->nrest > 1 ? cli->rest[1] : NULL;
 	char *root = find_root();
 	if (!root) {
-		fprintf(stderr, "cdhost: no %s in this directory or a parent "
-				"up to the repository's root (create one: return { [\"acme.deploy\"] = { git "
-				"= URL, ref = \"v1\" } }) [usage]\n",
-			LIBS_FILE);
-		return 2;
+		snprintf(msg, sizeof msg,
+			 "no %s in this directory or a parent up to the "
+			 "repository's root (create one: return { "
+			 "[\"acme.deploy\"] = { git = URL, ref = \"v1\" } })",
+			 LIBS_FILE);
+		return lib_failed(&rep, "cdhost", CD_E_USAGE, "lib", msg, 2);
 	}
-	cd_report_init(&rep, stderr, cli->json ? CD_FORMAT_JSON : CD_FORMAT_TEXT,
-		       cli->verbosity, cli->no_color);
 	cli->ctx.report = &rep;
 	cli->ctx.root = root;
 	cli->ctx.mode = CD_MODE_RUN;
@@ -257,26 +274,24 @@ int cd_lib_cmd(struct cd_cli *cli)
 	lua_pushlightuserdata(sb.L, &j);
 	rc = lua_pcall(sb.L, 1, 0, 0);
 	cd_sandbox_watchdog_stop(&sb);
+	snprintf(prefix, sizeof prefix, "cdhost lib %s", j.verb);
 	if (rc != LUA_OK) {
-		const char *op, *msg;
-		enum cd_code code = cd_lerr_check(sb.L, -1, &op, &msg);
+		const char *op = NULL, *emsg;
+		enum cd_code code = cd_lerr_check(sb.L, -1, &op, &emsg);
 		if (code == CD_CODE_COUNT)
-			msg = lua_tostring(sb.L, -1);
-		fprintf(stderr, "cdhost lib %s: %s [%s]\n", j.verb,
-			msg ? msg : "error object is not a string",
-			cd_code_name(code == CD_CODE_COUNT ? CD_E_RECIPE : code));
+			emsg = lua_tostring(sb.L, -1);
 		rc = cd_sandbox_exit_code(&sb);
 		rc = rc ? rc : code == CD_CODE_COUNT ? 1 : cd_code_exit(code);
+		lib_failed(&rep, prefix, code == CD_CODE_COUNT ? CD_E_RECIPE : code,
+			   op, emsg ? emsg : "error object is not a string", rc);
 	} else if (j.failed) {
-		fprintf(stderr, "cdhost lib %s: %s [%s]\n", j.verb, j.err.msg,
-			cd_code_name(j.err.code));
-		rc = cd_code_exit(j.err.code);
+		rc = lib_failed(&rep, prefix, j.err.code, j.err.op, j.err.msg,
+				cd_code_exit(j.err.code));
 	}
 	cd_sandbox_close(&sb);
 	cd_free(root);
 	return rc;
 usage:
-	fprintf(stderr, "cdhost: usage: cdhost lib sync|update [NAME]|verify|"
-			"list [usage]\n");
-	return 2;
+	return lib_failed(&rep, "cdhost", CD_E_USAGE, "lib",
+			  "usage: cdhost lib sync|update [NAME]|verify|list", 2);
 }

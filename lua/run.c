@@ -148,19 +148,14 @@ static void report_error(struct cd_sandbox *sb, struct cd_report *rep,
 			msg = cd_deadline_why();
 	}
 	if (rep->format == CD_FORMAT_JSON) {
-		json_t *f = json_pack("{s:s, s:s, s:s, s:s, s:i}", "code",
-				      code_name, "op", op ? op : "",
-				      "message", msg ? msg : "", "where",
-				      where ? where : "", "exit", exit_code);
 		json_t *tb = json_array();
 		if (lua_getfield(L, idx, "traceback") == LUA_TTABLE)
 			for (lua_Integer i = 1; lua_geti(L, -1, i) == LUA_TSTRING; i++) {
 				json_array_append_new(tb, json_string(lua_tostring(L, -1)));
 				lua_pop(L, 1);
 			}
-		json_object_set_new(f, "traceback", tb);
-		cd_report_event(rep, "recipe", "error", f, NULL);
-		json_decref(f);
+		cd_report_error(rep, "recipe", code_name, op, msg, where,
+				exit_code, tb, NULL);
 		return;
 	}
 	cd_report_log(rep, CD_LOG_ERROR, "recipe", "%s%s%s%s%s [%s]",
@@ -228,6 +223,23 @@ static void report_summary(struct cd_cli *cli, int exit_code, double secs)
 	}
 }
 
+/* A run that ends before its recipe starts (no recipe file, no Lua state):
+ * the error, then the summary, as every failed run. */
+static int fail_early(struct cd_cli *cli, enum cd_code code, const char *op,
+		      const char *msg)
+{
+	struct cd_report *rep = cli->ctx.report;
+	int exit_code = cd_code_exit(code);
+	if (rep->format == CD_FORMAT_JSON)
+		cd_report_error(rep, "recipe", cd_code_name(code), op, msg, "",
+				exit_code, NULL, NULL);
+	else
+		cd_report_log(rep, CD_LOG_ERROR, "recipe", "%s [%s]", msg,
+			      cd_code_name(code));
+	report_summary(cli, exit_code, cd_now() - cli->ctx.started);
+	return exit_code;
+}
+
 static int exit_code_of(struct cd_sandbox *sb, lua_State *L, int status)
 {
 	int trip = cd_sandbox_exit_code(sb);
@@ -260,18 +272,15 @@ int cd_run_recipe(struct cd_cli *cli)
 	cd_stop_signals_install();
 	if (cli->limits.timeout > 0)
 		c->deadline = c->started + cli->limits.timeout;
-	if (cd_fs_project_root(cli->recipe, &root, &err) != 0) {
-		cd_report_log(&rep, CD_LOG_ERROR, "recipe", "%s [%s]", err.msg,
-			      cd_code_name(err.code));
-		return cd_code_exit(err.code);
-	}
+	if (cd_fs_project_root(cli->recipe, &root, &err) != 0)
+		return fail_early(cli, err.code, err.op, err.msg);
 	c->root = root;
 	if (cd_sandbox_init(&sb, &cli->limits, c) != 0) {
-		cd_report_log(&rep, CD_LOG_ERROR, "recipe",
-			      "cannot create the Lua state (memory limit too "
-			      "small?) [limit]");
 		cd_free(root);
-		return 5;
+		c->root = NULL;
+		return fail_early(cli, CD_E_LIMIT, "",
+				  "cannot create the Lua state (memory limit "
+				  "too small?)");
 	}
 	lua_State *L = sb.L;
 	cd_sandbox_watchdog_start(&sb);
