@@ -841,8 +841,9 @@ end
 ---------------------------------------------------------------------------
 
 --- A map path -> YAML: <namespace or _cluster>/<kind>-<name>.yaml, or
---- <namespace or _cluster>/<kind>.yaml with {per_kind=true}. Secrets are
---- refused unless {allow_secrets=true}.
+--- <namespace or _cluster>/<kind>.yaml with {per_kind=true}, all of it in
+--- lower case (SPEC section 4). Secrets are refused unless
+--- {allow_secrets=true}.
 function M.files(objs, opts)
   local op = "manifest.files"
   opts = opts or {}
@@ -851,7 +852,7 @@ function M.files(objs, opts)
     if o.kind == "Secret" and not opts.allow_secrets then
       fail("forbidden", op, "refusing to write Secret %s to files (pass {allow_secrets = true})", name_of(o))
     end
-    local dir = namespace_of(o) or "_cluster"
+    local dir = (namespace_of(o) or "_cluster"):lower()
     local path = opts.per_kind and fmt("%s/%s.yaml", dir, o.kind:lower())
       or fmt("%s/%s-%s.yaml", dir, o.kind:lower(), tostring(name_of(o)):lower())
     if not groups[path] then groups[path] = {}; order[#order + 1] = path

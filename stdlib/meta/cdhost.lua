@@ -180,7 +180,7 @@ function cdhost.manifest.patch(objs, patch, opts) end
 ---@param ops {op: "add"|"remove"|"replace"|"move"|"copy"|"test", path: string, from?: string, value?: any}[]
 ---@param opts? {target?: cdhost.manifest.query}
 function cdhost.manifest.json_patch(objs, ops, opts) end
---- Path -> YAML for GitOps layouts: `<namespace or _cluster>/<kind>-<name>.yaml`.
+--- Path -> YAML for GitOps layouts: `<namespace or _cluster>/<kind>-<name>.yaml`, in lower case.
 ---@param objs cdhost.manifests|cdhost.object[]
 ---@param opts? {per_kind?: boolean, allow_secrets?: boolean}
 ---@return table<string, string>

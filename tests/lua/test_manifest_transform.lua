@@ -251,4 +251,14 @@ t.test("files: one per object, per kind, Secrets refused", function()
   t.truthy(M.files(s, { allow_secrets = true })["shop/secret-db.yaml"])
 end)
 
+t.test("files: the whole path is lower case, the namespace too (SPEC section 4)", function()
+  local objs = M.parse "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: Web, namespace: Shop}\n"
+  local paths = {}
+  for p in pairs(M.files(objs)) do paths[#paths + 1] = p end
+  t.eq(paths, { "shop/configmap-web.yaml" })
+  paths = {}
+  for p in pairs(M.files(objs, { per_kind = true })) do paths[#paths + 1] = p end
+  t.eq(paths, { "shop/configmap.yaml" })
+end)
+
 t.done()
