@@ -64,8 +64,9 @@ static int string_field(lua_State *L, int t, const char *k)
 }
 
 /* The object at idx (document `doc` of `name`) has apiVersion, kind and a
- * name; raises an invalid error naming where it came from. */
-static void check_object(lua_State *L, int idx, const char *name, int doc)
+ * name; raises an invalid error from op naming where it came from. */
+static void check_object(lua_State *L, int idx, const char *name, int doc,
+			 const char *op)
 {
 	static const char *const required[] = {"apiVersion", "kind", NULL};
 	const char *file = name;
@@ -73,12 +74,12 @@ static void check_object(lua_State *L, int idx, const char *name, int doc)
 	idx = lua_absindex(L, idx);
 	cd_value_source(L, idx, &file, &d, &line);
 	if (cd_value_kind(L, idx) != CD_VALUE_MAP)
-		cd_lerr_raise(L, CD_E_INVALID, "manifest.load",
+		cd_lerr_raise(L, CD_E_INVALID, op,
 			      "%s: document %d is a %s, not an object", name,
 			      doc, luaL_typename(L, idx));
 	for (int i = 0; required[i]; i++)
 		if (!string_field(L, idx, required[i]))
-			cd_lerr_raise(L, CD_E_INVALID, "manifest.load",
+			cd_lerr_raise(L, CD_E_INVALID, op,
 				      "%s:%d: document %d has no %s", file,
 				      line, d, required[i]);
 	int named = lua_getfield(L, idx, "metadata") == LUA_TTABLE &&
@@ -86,7 +87,7 @@ static void check_object(lua_State *L, int idx, const char *name, int doc)
 		     string_field(L, -1, "generateName"));
 	lua_pop(L, 1);
 	if (!named)
-		cd_lerr_raise(L, CD_E_INVALID, "manifest.load",
+		cd_lerr_raise(L, CD_E_INVALID, op,
 			      "%s:%d: document %d has no metadata.name", file,
 			      line, d);
 }
@@ -103,7 +104,7 @@ static int is_list_kind(lua_State *L, int idx)
 /* Appends the object at idx to the list at out (a List's items each),
  * validated. */
 static void append_object(lua_State *L, int out, int idx, const char *name,
-			  int doc)
+			  int doc, const char *op)
 {
 	idx = lua_absindex(L, idx);
 	if (cd_value_kind(L, idx) == CD_VALUE_MAP && is_list_kind(L, idx)) {
@@ -112,13 +113,13 @@ static void append_object(lua_State *L, int out, int idx, const char *name,
 		lua_Integer n = (lua_Integer)lua_rawlen(L, items);
 		for (lua_Integer i = 1; i <= n; i++) {
 			lua_rawgeti(L, items, i);
-			append_object(L, out, -1, name, doc);
+			append_object(L, out, -1, name, doc, op);
 			lua_pop(L, 1);
 		}
 		lua_pop(L, 1);
 		return;
 	}
-	check_object(L, idx, name, doc);
+	check_object(L, idx, name, doc, op);
 	lua_pushvalue(L, idx);
 	lua_rawseti(L, out, (lua_Integer)lua_rawlen(L, out) + 1);
 }
@@ -130,23 +131,23 @@ static int is_json_name(const char *name)
 }
 
 /* Decodes text (YAML, or JSON for *.json names and "json" kind) and
- * appends its validated objects to the list at out. */
+ * appends its validated objects to the list at out; errors are op's. */
 static void decode_into(lua_State *L, int out, const char *s, size_t n,
-			const char *name, int json)
+			const char *name, int json, const char *op)
 {
 	struct cd_err err;
 	int rc = json ? cd_value_push_json(L, s, n, name, &err)
 		      : cd_value_push_yaml(L, s, n, name, &err);
 	if (rc != 0)
-		cd_lerr_raise(L, err.code, "manifest.load", "%s", err.msg);
+		cd_lerr_raise(L, err.code, op, "%s", err.msg);
 	int docs = lua_gettop(L);
 	if (json && cd_value_kind(L, docs) != CD_VALUE_LIST) {
-		append_object(L, out, docs, name, 1);
+		append_object(L, out, docs, name, 1, op);
 	} else {
 		lua_Integer count = (lua_Integer)lua_rawlen(L, docs);
 		for (lua_Integer i = 1; i <= count; i++) {
 			lua_rawgeti(L, docs, i);
-			append_object(L, out, -1, name, (int)i);
+			append_object(L, out, -1, name, (int)i, op);
 			lua_pop(L, 1);
 		}
 	}
@@ -193,11 +194,12 @@ static void load_file(lua_State *L, int out, const char *rel, int vars)
 			cd_lerr_raise_err(L, &err);
 		cd_lptr_release(box);
 		decode_into(L, out, b->data ? b->data : "", b->len, rel,
-			    is_json_name(rel));
+			    is_json_name(rel), "manifest.load");
 		cd_buf_free(b);
 		lua_pop(L, 1);
 	} else {
-		decode_into(L, out, data, len, rel, is_json_name(rel));
+		decode_into(L, out, data, len, rel, is_json_name(rel),
+			    "manifest.load");
 	}
 	lua_pop(L, 1);
 }
@@ -259,9 +261,10 @@ static int l_load(lua_State *L)
 	return 1;
 }
 
-/* C.parse(text, name, json, rendered): the validated objects of one text;
- * with `rendered` (a template's name) their source is that name, without a
- * position (a line of a tool's output means nothing to the user). */
+/* C.parse(text, name, json, rendered, op): the validated objects of one
+ * text; with `rendered` (a template's name) their source is that name,
+ * without a position (a line of a tool's output means nothing to the
+ * user). Errors are op's (default manifest.parse): the caller's. */
 static int l_parse(lua_State *L)
 {
 	size_t n;
@@ -269,9 +272,10 @@ static int l_parse(lua_State *L)
 	const char *name = luaL_checkstring(L, 2);
 	int json = lua_toboolean(L, 3);
 	const char *rendered = luaL_optstring(L, 4, NULL);
+	const char *op = luaL_optstring(L, 5, "manifest.parse");
 	lua_newtable(L);
 	int out = lua_gettop(L);
-	decode_into(L, out, s, n, name, json);
+	decode_into(L, out, s, n, name, json, op);
 	lua_Integer count = rendered ? (lua_Integer)lua_rawlen(L, out) : 0;
 	for (lua_Integer i = 1; i <= count; i++) {
 		lua_rawgeti(L, out, i);

@@ -202,7 +202,7 @@ end
 function M.parse(text, name)
   local op = "manifest.parse"
   if type(text) ~= "string" then fail("invalid", op, "expected a string") end
-  local objs = C.parse(text, name or "<string>", text:match("^%s*[{%[]") ~= nil)
+  local objs = C.parse(text, name or "<string>", text:match("^%s*[{%[]") ~= nil, nil, op)
   return check_duplicates(wrap(objs), op)
 end
 
@@ -976,12 +976,12 @@ local function parse_rendered(out, release)
   end
   local first = marks[1] and marks[1].at or #text + 1
   if text:sub(1, first - 1):find("%S") then
-    append(objs, C.parse(text:sub(1, first - 1), "helm:" .. release), "helm.template")
+    append(objs, C.parse(text:sub(1, first - 1), "helm:" .. release, false, nil, "helm.template"), "helm.template")
   end
   for i, m in ipairs(marks) do
     local name = fmt("%s (helm release %s)", m.path, release)
     local stop = marks[i + 1] and marks[i + 1].at - 1 or #text
-    append(objs, C.parse(text:sub(m.at, stop), name, false, name), "helm.template")
+    append(objs, C.parse(text:sub(m.at, stop), name, false, name, "helm.template"), "helm.template")
   end
   return objs
 end
@@ -1013,7 +1013,7 @@ function K.build(dir)
   elseif C.found("kubectl") then out, err = C.run("kubectl", { "kustomize", abs }, op)
   else fail("not_found", op, "neither kustomize nor kubectl is on PATH") end
   if err ~= "" then warn_lines(err, "kustomize") end
-  return check_duplicates(wrap(C.parse(out, "kustomize:" .. dir)), op)
+  return check_duplicates(wrap(C.parse(out, "kustomize:" .. dir, false, nil, op)), op)
 end
 
 local function install(t, name, fns)
