@@ -196,9 +196,22 @@ static void report_summary(struct cd_cli *cli, int exit_code, double secs)
 		n += (size_t)snprintf(what + n, sizeof what - n,
 				      "%s%u object(s) would be deleted",
 				      n ? "; " : "", c->stats.changed);
-	if ((c->stats.rendered || !n) && n < sizeof what)
-		snprintf(what + n, sizeof what - n, "%s%u object(s) rendered",
-			 n ? "; " : "", c->stats.rendered);
+	if (c->mode == CD_MODE_DIFF && n < sizeof what)
+		n += (size_t)(c->stats.changed
+			? snprintf(what + n, sizeof what - n, "%s%u object(s) differ",
+				   n ? "; " : "", c->stats.changed)
+			: snprintf(what + n, sizeof what - n, "%sno differences found",
+				   n ? "; " : ""));
+	if (c->stats.rendered && n < sizeof what)
+		n += (size_t)snprintf(what + n, sizeof what - n,
+				      "%s%u object(s) rendered", n ? "; " : "",
+				      c->stats.rendered);
+	if (!n) /* nothing happened: say so in the mode's words */
+		snprintf(what, sizeof what, "%s",
+			 c->mode == CD_MODE_RENDER   ? "0 object(s) rendered"
+			 : c->mode == CD_MODE_BUILD  ? "nothing built"
+			 : c->mode == CD_MODE_DELETE ? "0 object(s) deleted"
+						     : "nothing applied");
 	snprintf(line, sizeof line, "%s of %s %s in %s: %s", cd_ctx_mode_desc(c),
 		 c->recipe,
 		 !exit_code ? "finished"

@@ -241,4 +241,22 @@ expect_no_out $'\033['
 run "$CDHOST" run "$r"
 expect_no_err $'\033['
 
+t "the summary of a run that did nothing speaks its mode's words"
+r=$(recipe noop.lua <<<'print("nothing to do")')
+summary_is() { # MODE WORDS CMD...: the last line
+	local mode=$1 words=$2
+	shift 2
+	run "$@"
+	expect_rc 0
+	[[ $(tail -n 1 "$WORK/.err") == "$mode of $r finished in "*": $words" ]] && ok ||
+		bad "last line: $(tail -n 1 "$WORK/.err"), expected '$mode ... : $words'"
+}
+summary_is run "nothing applied" "$CDHOST" run "$r"
+summary_is deploy "nothing applied" "$CDHOST" deploy "$r"
+summary_is build "nothing built" "$CDHOST" build "$r"
+summary_is delete "0 object(s) deleted" "$CDHOST" delete "$r"
+summary_is diff "no differences found" "$CDHOST" diff "$r"
+summary_is render "0 object(s) rendered" "$CDHOST" render "$r"
+expect_no_err "object(s) rendered; "
+
 finish

@@ -44,6 +44,7 @@ t "diff without changes"
 run cdh diff apply.lua --set files=set-a.yaml --set set=shop
 expect_rc 0
 [ ! -s "$WORK/.out" ] && ok || bad "stdout not empty"
+expect_err "finished in "; expect_err ": no differences found"
 
 t "diff with changes, Secrets masked"
 run cdh diff apply.lua --set files=set-b.yaml --set set=shop
@@ -54,6 +55,7 @@ expect_out '+  password: "*** (after)"'
 expect_no_out "c2VjcmV0"
 expect_out "--- live/v1.ConfigMap.$NS.b"
 expect_out "-  name: b"
+expect_err ": 2 object(s) differ"
 run cdh --show-secrets diff apply.lua --set files=set-b.yaml --set set=shop
 expect_rc 1
 expect_out "+  password: c2VjcmV0LXR3bw=="
