@@ -352,18 +352,37 @@ static int rm_rf(const char *path)
 	return rc | rmdir(path);
 }
 
-static int mkdirs(const char *root, struct cd_err *err)
+/* Creates root/.cdhost and root/.cdhost/libs; *made gets a bit for each
+ * one this call created (1: .cdhost, 2: libs), for unmake_dirs. */
+static int mkdirs(const char *root, int *made, struct cd_err *err)
+{
+	static const char *const dirs[] = {".cdhost", CD_LIBS_DIR};
+	char p[4200];
+	*made = 0;
+	for (int i = 0; i < 2; i++) {
+		snprintf(p, sizeof p, "%s/%s", root, dirs[i]);
+		if (mkdir(p, 0755) == 0)
+			*made |= 1 << i;
+		else if (errno != EEXIST)
+			return cd_err_set(err, CD_E_IO, "lib", "cannot create %s: %s",
+					  p, strerror(errno));
+	}
+	return 0;
+}
+
+/* A failed sync leaves no directories it made behind (rmdir: only empty
+ * ones go). */
+static void unmake_dirs(const char *root, int made)
 {
 	char p[4200];
-	snprintf(p, sizeof p, "%s/.cdhost", root);
-	if (mkdir(p, 0755) != 0 && errno != EEXIST)
-		return cd_err_set(err, CD_E_IO, "lib", "cannot create %s: %s", p,
-				  strerror(errno));
-	snprintf(p, sizeof p, "%s/%s", root, CD_LIBS_DIR);
-	if (mkdir(p, 0755) != 0 && errno != EEXIST)
-		return cd_err_set(err, CD_E_IO, "lib", "cannot create %s: %s", p,
-				  strerror(errno));
-	return 0;
+	if (made & 2) {
+		snprintf(p, sizeof p, "%s/%s", root, CD_LIBS_DIR);
+		rmdir(p);
+	}
+	if (made & 1) {
+		snprintf(p, sizeof p, "%s/.cdhost", root);
+		rmdir(p);
+	}
 }
 
 static int same_source(const struct cd_lib *a, const struct cd_lib *b)
@@ -492,17 +511,42 @@ static int commit_swap(const char *root, struct staged *st, size_t n,
 	return 0;
 }
 
+/* --dry-run: what stage() would do to one library, said; refs are
+ * resolved (a read), nothing is fetched or written. */
+static int plan(const char *root, const struct cd_lib *want, int resolve,
+		struct cd_report *rep, struct cd_err *err)
+{
+	char commit[CD_GIT_OID_HEX], ubuf[4300];
+	if (!resolve) {
+		cd_report_log(rep, CD_LOG_INFO, "git",
+			      "lib: %s %s -> %.12s (would be installed from the "
+			      "lock; --dry-run)",
+			      want->name, want->ref, want->commit);
+		return 0;
+	}
+	if (cd_git_resolve(source_url(root, want->git, ubuf, sizeof ubuf),
+			   want->ref, NULL, commit, err) != 0)
+		return cd_err_wrap(err, "library '%s'", want->name);
+	cd_report_log(rep, CD_LOG_INFO, "git",
+		      "lib: %s %s -> %.12s (would be resolved and installed; "
+		      "--dry-run)",
+		      want->name, want->ref, commit);
+	return 0;
+}
+
 int cd_libs_sync(const char *root, const struct cd_libs *decl, int update,
-		 const char *only, struct cd_report *rep, struct cd_err *err)
+		 int dry_run, const char *only, struct cd_report *rep,
+		 struct cd_err *err)
 {
 	struct cd_libs lock = {0}, next = {0};
 	struct staged *st = NULL;
 	size_t n = decl->n;
-	int rc = -1;
+	int rc = -1, made = 0;
 	if (only && !cd_libs_find(decl, only))
 		return cd_err_set(err, CD_E_NOT_FOUND, "lib",
 				  "no library '%s' in cdhost.libs", only);
-	if (cd_libs_lock_read(root, &lock, err) != 0 || mkdirs(root, err) != 0)
+	if (cd_libs_lock_read(root, &lock, err) != 0 ||
+	    (!dry_run && mkdirs(root, &made, err) != 0))
 		goto done;
 	if (!(st = cd_calloc(decl->n + lock.n + 1, sizeof *st))) {
 		cd_err_set(err, CD_E_NOMEM, "lib", "out of memory");
@@ -529,7 +573,8 @@ int cd_libs_sync(const char *root, const struct cd_libs *decl, int update,
 				continue;
 			}
 		}
-		if (stage(root, w, resolve, &st[i], rep, err) != 0)
+		if (dry_run ? plan(root, w, resolve, rep, err) != 0
+			    : stage(root, w, resolve, &st[i], rep, err) != 0)
 			goto done;
 	}
 	for (size_t i = 0; i < lock.n; i++)
@@ -537,16 +582,23 @@ int cd_libs_sync(const char *root, const struct cd_libs *decl, int update,
 			staged_paths(&st[n], root, lock.v[i].name);
 			st[n++].tmp[0] = '\0'; /* only moved aside */
 		}
-	if ((rc = commit_swap(root, st, n, &next, err)) != 0)
+	if (!dry_run && (rc = commit_swap(root, st, n, &next, err)) != 0)
 		goto done;
+	rc = 0;
 	for (size_t i = decl->n; i < n; i++)
 		cd_report_log(rep, CD_LOG_INFO, "git",
-			      "lib: %s removed (no longer in cdhost.libs)",
-			      strrchr(st[i].dir, '/') + 1);
+			      "lib: %s %s (no longer in cdhost.libs)",
+			      strrchr(st[i].dir, '/') + 1,
+			      dry_run ? "would be removed" : "removed");
+	if (dry_run)
+		cd_report_log(rep, CD_LOG_INFO, "git",
+			      "lib: --dry-run: nothing fetched or written");
 done:
 	for (size_t i = 0; st && i < decl->n; i++)
 		if (st[i].tmp[0] && rc != 0)
 			rm_rf(st[i].tmp);
+	if (rc != 0)
+		unmake_dirs(root, made);
 	cd_free(st);
 	cd_libs_free(&lock);
 	cd_libs_free(&next);

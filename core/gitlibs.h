@@ -64,9 +64,12 @@ int cd_libs_check(const char *root, const struct cd_libs *lock,
 
 /* lib sync (update = 0) or lib update (update = 1; only = one name or NULL
  * for all): makes the vendored trees and the lock match `decl`. Progress
- * goes to rep (phase "git"). */
+ * goes to rep (phase "git"). dry_run: says what would change (refs are
+ * resolved, a read), fetches and writes nothing. A failed sync leaves the
+ * trees, the lock and the directories as they were. */
 int cd_libs_sync(const char *root, const struct cd_libs *decl, int update,
-		 const char *only, struct cd_report *rep, struct cd_err *err);
+		 int dry_run, const char *only, struct cd_report *rep,
+		 struct cd_err *err);
 /* lib verify: re-hashes every vendored library, one line each to rep. 0
  * when all match. */
 int cd_libs_verify(const char *root, const struct cd_libs *decl,

@@ -165,7 +165,7 @@ struct job {
 	const char *root, *verb, *name;
 	struct cd_report *rep;
 	struct cd_err err;
-	int failed;
+	int failed, dry_run;
 };
 
 static int run_job(lua_State *L)
@@ -177,9 +177,11 @@ static int run_job(lua_State *L)
 		return cd_lerr_raise(L, CD_E_NOMEM, "lib", "out of memory");
 	int rc;
 	if (strcmp(j->verb, "sync") == 0)
-		rc = cd_libs_sync(j->root, &decl, 0, NULL, j->rep, &j->err);
+		rc = cd_libs_sync(j->root, &decl, 0, j->dry_run, NULL, j->rep,
+				  &j->err);
 	else if (strcmp(j->verb, "update") == 0)
-		rc = cd_libs_sync(j->root, &decl, 1, j->name, j->rep, &j->err);
+		rc = cd_libs_sync(j->root, &decl, 1, j->dry_run, j->name, j->rep,
+				  &j->err);
 	else if (strcmp(j->verb, "verify") == 0)
 		rc = cd_libs_verify(j->root, &decl, j->rep, &j->err);
 	else
@@ -248,6 +250,7 @@ int cd_lib_cmd(struct cd_cli *cli)
 	if (!ok || cli->nrest > (strcmp(cli->rest[0], "update") == 0 ? 2 : 1))
 		goto usage;
 	j.verb = cli->rest[0];
+	j.dry_run = cli->dry_run;
 	j.name = cli->nrest > 1 ? cli->rest[1] : NULL;
 	char *root = find_root();
 	if (!root) {

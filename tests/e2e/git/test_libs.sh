@@ -58,6 +58,23 @@ cdhost.kube.apply { k8s.configmap("cfg", { from = util.from }) }
 LUA
 cd "$P"
 
+t "lib sync --dry-run resolves and says what it would install, writes nothing"
+run "$CDHOST" --dry-run lib sync
+expect_rc 0
+expect_err "acme.deploy v1 -> $(git -C "$src" rev-parse v1 | cut -c1-12) (would be resolved and installed; --dry-run)"
+expect_err "nothing fetched or written"
+[ ! -e "$P/.cdhost" ] && [ ! -e "$P/cdhost.lock" ] && ok || bad "--dry-run wrote $(ls -a "$P")"
+run "$CDHOST" -o json lib sync --dry-run
+expect_rc 0
+grep -q '"event":"log".*would be resolved and installed' "$WORK/.err" && ok || bad "no JSON log event for the plan"
+
+t "a failed first sync leaves no .cdhost behind"
+cp cdhost.libs "$WORK/libs.first"
+printf 'return { far = { git = "git://127.0.0.1:1/x.git", ref = "v1" } }\n' > cdhost.libs
+run "$CDHOST" lib sync; expect_rc 1; expect_err "[unreachable]"
+[ ! -e "$P/.cdhost" ] && ok || bad ".cdhost left by a failed sync: $(find "$P/.cdhost")"
+cp "$WORK/libs.first" cdhost.libs
+
 t "lib sync vendors the locked trees and writes cdhost.lock"
 run "$CDHOST" lib sync
 expect_rc 0; expect_err "acme.deploy v1 ->"
@@ -166,6 +183,10 @@ echo 'return { changed = true }' > "$src/lib/new.lua"
 git -C "$src" add -A && git -C "$src" commit -qm v2 && git -C "$src" push -q "$bare" main
 run "$CDHOST" lib sync; expect_rc 0; expect_err "acme main at"
 cmp -s cdhost.lock "$WORK/lock.bak" && ok || bad "sync moved a locked commit"
+run "$CDHOST" --dry-run lib update acme; expect_rc 0
+expect_err "acme main -> $(git -C "$src" rev-parse main | cut -c1-12) (would be resolved and installed; --dry-run)"
+cmp -s cdhost.lock "$WORK/lock.bak" && ok || bad "update --dry-run changed the lock"
+[ ! -e "$P/.cdhost/libs/acme/lib/new.lua" ] && ok || bad "update --dry-run vendored the new tree"
 run "$CDHOST" lib update acme; expect_rc 0
 python3 -c 'import json,sys; l=json.load(open("cdhost.lock")); assert l["libs"]["acme"]["commit"]==sys.argv[1]; assert l["libs"]["acme.deploy"]["commit"]==sys.argv[2]' \
 	"$(git -C "$src" rev-parse main)" "$(git -C "$src" rev-parse v1)" && ok || bad "update did not re-resolve only 'acme'"
