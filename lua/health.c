@@ -16,6 +16,7 @@
 #include <lualib.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -666,6 +667,24 @@ static int worse(int a, int b)
 	return rank[b] > rank[a] ? b : a;
 }
 
+/* An error on stderr: "cdhost: MSG [code]", or with --output json an
+ * `error` event (docs/events.md). Returns exit_code. */
+static int say(struct cd_cli *cli, enum cd_code code, int exit_code,
+	       const char *fmt, ...)
+{
+	char msg[1400];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	if (cli->json && cli->ctx.report)
+		cd_report_error(cli->ctx.report, "recipe", cd_code_name(code),
+				"health", msg, "", exit_code, NULL, NULL);
+	else
+		fprintf(stderr, "cdhost: %s [%s]\n", msg, cd_code_name(code));
+	return exit_code;
+}
+
 static void print_result(struct cd_cli *cli, const json_t *o, int many,
 			 const struct cd_health_result *r)
 {
@@ -686,18 +705,21 @@ static void print_result(struct cd_cli *cli, const json_t *o, int many,
 		       r->message);
 	}
 	if (r->failed)
-		fprintf(stderr, "cdhost: %s/%s: %s [%s]\n", kind, obj_name(o),
-			r->message, r->limit ? "limit" : "recipe");
+		say(cli, r->limit ? CD_E_LIMIT : CD_E_RECIPE, result_exit(r), "%s/%s: %s",
+		    kind, obj_name(o), r->message);
+	else if (strcmp(r->status, "Suspended") == 0 && cli->json)
+		cd_report_log(cli->ctx.report, CD_LOG_WARN, "wait",
+			      "%s/%s is Suspended: counted as done", kind,
+			      obj_name(o));
 	else if (strcmp(r->status, "Suspended") == 0)
 		fprintf(stderr, "cdhost: warning: %s/%s is Suspended: counted "
 				"as done\n",
 			kind, obj_name(o));
 }
 
-static int fail(const struct cd_err *err)
+static int fail(struct cd_cli *cli, const struct cd_err *err)
 {
-	fprintf(stderr, "cdhost: %s [%s]\n", err->msg, cd_code_name(err->code));
-	return cd_code_exit(err->code);
+	return say(cli, err->code, cd_code_exit(err->code), "%s", err->msg);
 }
 
 /* `cdhost health -f FILE`. */
@@ -711,18 +733,18 @@ static int health_file(struct cd_cli *cli, lua_State *L)
 
 	if (cd_fs_read_path(cli->health_file, 0, &src, &len, &err) != 0) {
 		err.code = CD_E_USAGE;
-		return fail(&err);
+		return fail(cli, &err);
 	}
 	rc = cd_health_load_yaml(L, cli->health_file, src, len, &docs, &err);
 	cd_free(src);
 	if (rc != 0)
-		return fail(&err);
+		return fail(cli, &err);
 	size_t n = json_array_size(docs), i;
 	const json_t *o;
 	if (n == 0) {
 		cd_err_set(&err, CD_E_INVALID, "health", "%s: no object in it",
 			   cli->health_file);
-		rc = fail(&err);
+		rc = fail(cli, &err);
 	}
 	json_array_foreach(docs, i, o) {
 		if (!json_is_object(o) ||
@@ -731,13 +753,13 @@ static int health_file(struct cd_cli *cli, lua_State *L)
 				   "%s: document %zu is not a Kubernetes "
 				   "object (no kind)",
 				   cli->health_file, i + 1);
-			rc = worse(rc, fail(&err));
+			rc = worse(rc, fail(cli, &err));
 			continue;
 		}
 		struct cd_health_result r;
 		if (cd_health_eval(o, cli->ctx.health_dir, &cli->ctx, &r,
 				   &err) != 0) {
-			rc = worse(rc, fail(&err));
+			rc = worse(rc, fail(cli, &err));
 			continue;
 		}
 		print_result(cli, o, n > 1, &r);
@@ -874,11 +896,11 @@ static int health_test(struct cd_cli *cli, lua_State *L, const char *dir)
 		free(root);
 		cd_err_set(&err, CD_E_USAGE, "health", "%s: not a directory",
 			   dir);
-		return fail(&err);
+		return fail(cli, &err);
 	}
 	if (cd_fs_glob(root, "**/health_test.yaml", &l, &err) != 0) {
 		free(root);
-		return fail(&err);
+		return fail(cli, &err);
 	}
 	for (size_t i = 0; i < l.n; i++) {
 		char *src = NULL, testdir[1024];
@@ -901,7 +923,7 @@ static int health_test(struct cd_cli *cli, lua_State *L, const char *dir)
 		json_decref(docs);
 	}
 	if (l.n == 0) {
-		fprintf(stderr, "cdhost: no health_test.yaml under %s\n", dir);
+		say(cli, CD_E_NOT_FOUND, 1, "no health_test.yaml under %s", dir);
 		t.failed++;
 	}
 	printf("%d passed, %d failed\n", t.passed, t.failed);
@@ -925,22 +947,15 @@ int cd_health_cmd(struct cd_cli *cli)
 	int test = cli->nrest >= 1 && strcmp(cli->rest[0], "test") == 0;
 	if (test ? cli->nrest != 2 || cli->health_file
 		 : cli->nrest != 0 || !cli->health_file) {
-		fprintf(stderr, "cdhost: usage: cdhost health -f OBJ.yaml "
-				"[--health-dir D] | cdhost health test "
-				"[--builtin] DIR [usage]\n");
-		return 2;
+		return say(cli, CD_E_USAGE, 2, "usage: cdhost health -f OBJ.yaml "
+			   "[--health-dir D] | cdhost health test [--builtin] DIR");
 	}
-	if (cli->health_builtin && (!test || hd)) {
-		fprintf(stderr, "cdhost: --builtin goes with `health test DIR` "
-				"and without --health-dir [usage]\n");
-		return 2;
-	}
-	if (hd && (stat(hd, &st) != 0 || !S_ISDIR(st.st_mode))) {
-		fprintf(stderr, "cdhost: --health-dir %s: not a directory "
-				"[usage]\n",
-			hd);
-		return 2;
-	}
+	if (cli->health_builtin && (!test || hd))
+		return say(cli, CD_E_USAGE, 2, "--builtin goes with `health test "
+			   "DIR` and without --health-dir");
+	if (hd && (stat(hd, &st) != 0 || !S_ISDIR(st.st_mode)))
+		return say(cli, CD_E_USAGE, 2, "--health-dir %s: not a directory",
+			   hd);
 	if (cd_sandbox_init(&sb, &lim, &cli->ctx) != 0)
 		return 5;
 	sb.unrestricted = 1; /* the host's own state: parsing only */

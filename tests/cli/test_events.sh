@@ -138,6 +138,23 @@ expect_rc 2; events
 last summary
 expect_err '"mode":"render"'
 
+t "health -o json: its errors are error events, its product stays on stdout"
+run "$CDHOST" -o json health -f "$WORK/nosuch.yaml"
+expect_rc 2; expect_empty_out; events
+the_error usage 2 recipe
+expect_err "nosuch.yaml"
+run "$CDHOST" -o json health test "$WORK/nosuchdir"
+expect_rc 2; events
+the_error usage 2 recipe
+run "$CDHOST" -o json health
+expect_rc 2; events
+the_error usage 2 recipe
+printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n' >"$WORK/cm.yaml"
+run "$CDHOST" -o json health -f "$WORK/cm.yaml"
+expect_rc 0; expect_out '"status":"Healthy"'; expect_no_err '"event"'
+run "$CDHOST" health -f "$WORK/nosuch.yaml"
+expect_rc 2; expect_err "cdhost: "; expect_no_err '"event"'
+
 t "a missing recipe file in text: the error and the summary line"
 run "$CDHOST" run "$WORK/missing.lua"
 expect_rc 2
