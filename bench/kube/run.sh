@@ -64,5 +64,7 @@ for tool in cdhost kubectl; do
 		measure "kubectl diff 1000 cm (all differ)" "$K" diff --server-side -n "$ns" -f "$W/cm2.yaml"
 		measure "kubectl apply 200 deploy (create)" "$K" apply --server-side -n "$ns" -f "$W/d.yaml"
 	fi
-	"$K" delete ns "$ns" --wait=false >/dev/null
+	# wait until it is gone: its garbage collection would load the API
+	# server while the next tool is measured
+	"$K" delete ns "$ns" --timeout=300s >/dev/null
 done
