@@ -349,14 +349,20 @@ static void push_artifact(lua_State *L, const char *name, const char *tag,
  * and the rewritten one only in `tag`). */
 static const char ORIG_KEY[] = "cdhost.image.orig";
 
-static void remember_orig(lua_State *L, const char *name, const char *raw)
+/* Pushes the registry table at key, made on first use. */
+static void reg_table(lua_State *L, const char *key)
 {
-	if (lua_getfield(L, LUA_REGISTRYINDEX, ORIG_KEY) != LUA_TTABLE) {
+	if (lua_getfield(L, LUA_REGISTRYINDEX, key) != LUA_TTABLE) {
 		lua_pop(L, 1);
 		lua_newtable(L);
 		lua_pushvalue(L, -1);
-		lua_setfield(L, LUA_REGISTRYINDEX, ORIG_KEY);
+		lua_setfield(L, LUA_REGISTRYINDEX, key);
 	}
+}
+
+static void remember_orig(lua_State *L, const char *name, const char *raw)
+{
+	reg_table(L, ORIG_KEY);
 	lua_pushstring(L, raw);
 	lua_setfield(L, -2, name);
 	lua_pop(L, 1);
@@ -379,12 +385,7 @@ static const char *push_orig(lua_State *L, const char *name)
 /* Records name -> ref for --file-output. */
 static void record(lua_State *L, const char *name, const char *ref)
 {
-	if (lua_getfield(L, LUA_REGISTRYINDEX, BUILT_KEY) != LUA_TTABLE) {
-		lua_pop(L, 1);
-		lua_newtable(L);
-		lua_pushvalue(L, -1);
-		lua_setfield(L, LUA_REGISTRYINDEX, BUILT_KEY);
-	}
+	reg_table(L, BUILT_KEY);
 	lua_createtable(L, 2, 0);
 	push_orig(L, name);
 	lua_rawseti(L, -2, 1);
