@@ -349,20 +349,14 @@ static void push_artifact(lua_State *L, const char *name, const char *tag,
  * and the rewritten one only in `tag`). */
 static const char ORIG_KEY[] = "cdhost.image.orig";
 
-/* Pushes the registry table at key, made on first use. */
-static void reg_table(lua_State *L, const char *key)
+static void remember_orig(lua_State *L, const char *name, const char *raw)
 {
-	if (lua_getfield(L, LUA_REGISTRYINDEX, key) != LUA_TTABLE) {
+	if (lua_getfield(L, LUA_REGISTRYINDEX, ORIG_KEY) != LUA_TTABLE) {
 		lua_pop(L, 1);
 		lua_newtable(L);
 		lua_pushvalue(L, -1);
-		lua_setfield(L, LUA_REGISTRYINDEX, key);
+		lua_setfield(L, LUA_REGISTRYINDEX, ORIG_KEY);
 	}
-}
-
-static void remember_orig(lua_State *L, const char *name, const char *raw)
-{
-	reg_table(L, ORIG_KEY);
 	lua_pushstring(L, raw);
 	lua_setfield(L, -2, name);
 	lua_pop(L, 1);
@@ -385,7 +379,12 @@ static const char *push_orig(lua_State *L, const char *name)
 /* Records name -> ref for --file-output. */
 static void record(lua_State *L, const char *name, const char *ref)
 {
-	reg_table(L, BUILT_KEY);
+	if (lua_getfield(L, LUA_REGISTRYINDEX, BUILT_KEY) != LUA_TTABLE) {
+		lua_pop(L, 1);
+		lua_newtable(L);
+		lua_pushvalue(L, -1);
+		lua_setfield(L, LUA_REGISTRYINDEX, BUILT_KEY);
+	}
 	lua_createtable(L, 2, 0);
 	push_orig(L, name);
 	lua_rawseti(L, -2, 1);
