@@ -1,6 +1,5 @@
 #include "tag.h"
 
-#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -78,93 +77,24 @@ int cd_tag_template(const char *tpl, const char *input_hex,
 	return 0;
 }
 
-/* Length of the registry domain that starts s and is followed by '/'
- * (docker/distribution's grammar: components of [A-Za-z0-9-], not starting
- * or ending with '-', joined by '.', then an optional :port), 0 if none. */
-static size_t domain_len(const char *s)
-{
-	size_t i = 0;
-	for (;;) {
-		size_t c = i;
-		while (isalnum((unsigned char)s[i]) || s[i] == '-')
-			i++;
-		if (i == c || s[c] == '-' || s[i - 1] == '-')
-			return 0;
-		if (s[i] != '.')
-			break;
-		i++;
-	}
-	if (s[i] == ':') {
-		size_t d = ++i;
-		while (isdigit((unsigned char)s[i]))
-			i++;
-		if (i == d)
-			return 0;
-	}
-	return s[i] == '/' ? i : 0;
-}
-
-/* Skaffold's prefix of a GCR or Artifact Registry reference: DOMAIN/ then a
- * GCP project ID ([a-z][a-z0-9-]{4,28}[a-z0-9], matched as Go's greedy
- * regexp does: the longest such run, not necessarily a whole component),
- * then '/' if one follows. Its length, 0 when s has none. */
-static size_t gcp_prefix(const char *s)
-{
-	size_t d = domain_len(s);
-	if (!d)
-		return 0;
-	const char *p = s + d + 1;
-	size_t run = 0;
-	if (!(*p >= 'a' && *p <= 'z'))
-		return 0;
-	while (run < 30 && p[run] &&
-	       ((p[run] >= 'a' && p[run] <= 'z') || isdigit((unsigned char)p[run]) ||
-		p[run] == '-'))
-		run++;
-	while (run >= 6 && p[run - 1] == '-')
-		run--;
-	if (run < 6)
-		return 0;
-	return d + 1 + run + (p[run] == '/');
-}
-
 int cd_tag_default_repo(const char *repo, const char *name, char *out,
 			size_t n, struct cd_err *err)
 {
-	size_t rl = repo ? strlen(repo) : 0, len;
+	size_t rl = repo ? strlen(repo) : 0;
 	while (rl && repo[rl - 1] == '/')
 		rl--;
-	/* the name is in the default repo already: unchanged */
 	if (!rl || (strncmp(name, repo, rl) == 0 &&
 		    (name[rl] == '/' || name[rl] == '\0'))) {
 		if ((size_t)snprintf(out, n, "%s", name) >= n)
 			goto long_;
 		return 0;
 	}
-	char r[600];
-	if (rl >= sizeof r)
+	size_t len = (size_t)snprintf(out, n, "%.*s/", (int)rl, repo);
+	for (const char *p = name; *p && len + 1 < n; p++)
+		out[len++] = strchr("/._:@", *p) ? '_' : *p;
+	if (len + 1 >= n)
 		goto long_;
-	memcpy(r, repo, rl);
-	r[rl] = '\0';
-	size_t rp = gcp_prefix(r), np = gcp_prefix(name);
-	char pre[600];
-	snprintf(pre, sizeof pre, "%.*s", (int)rp, r); /* as Skaffold: the prefix */
-	if (rp && (strstr(pre, "gcr.io") || strstr(pre, "-docker.pkg.dev"))) {
-		/* GCR and Artifact Registry hold repositories of any depth:
-		 * concatenate, dropping the image's project prefix when it is
-		 * the default repo's */
-		int same = np == rp && strncmp(name, r, rp) == 0;
-		len = (size_t)snprintf(out, n, "%s/%s", r, same ? name + np : name);
-		if (len >= n)
-			goto long_;
-	} else { /* elsewhere: the whole name escaped into one component */
-		len = (size_t)snprintf(out, n, "%s/", r);
-		for (const char *p = name; *p && len + 1 < n; p++)
-			out[len++] = strchr("/._:@", *p) ? '_' : *p;
-		if (len + 1 >= n)
-			goto long_;
-		out[len] = '\0';
-	}
+	out[len] = '\0';
 	if (len > 255) /* Skaffold truncates to the name limit */
 		out[255] = '\0';
 	return 0;

@@ -23,12 +23,8 @@ int cd_tag_datetime(const char *fmt, int64_t t, char *out, size_t n,
 int cd_tag_template(const char *tpl, const char *input_hex,
 		    const char *datetime, const char *git, char *out, size_t n,
 		    struct cd_err *err);
-/* Skaffold's rewrite (--default-repo): name unchanged when it is in repo
- * already (repo, then '/' or the end); for a GCR or Artifact Registry repo
- * (one with a GCP project, its domain holding gcr.io or -docker.pkg.dev)
- * repo + "/" + name, without name's DOMAIN/PROJECT/ when it is repo's;
- * elsewhere repo + "/" + name with [/._:@] replaced by '_'; at most 255
- * bytes. name has no tag or digest. */
+/* Skaffold's rewrite: name unchanged when it starts with repo, else
+ * repo + "/" + name with [/._:@] replaced by '_'. */
 int cd_tag_default_repo(const char *repo, const char *name, char *out,
 			size_t n, struct cd_err *err);
 

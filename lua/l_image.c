@@ -344,38 +344,6 @@ static void push_artifact(lua_State *L, const char *name, const char *tag,
 	lua_setfield(L, -2, "pushed");
 }
 
-/* The name as the recipe wrote it, of a name --default-repo rewrote: the
- * artifacts file's imageName (Skaffold writes the configured name there
- * and the rewritten one only in `tag`). */
-static const char ORIG_KEY[] = "cdhost.image.orig";
-
-static void remember_orig(lua_State *L, const char *name, const char *raw)
-{
-	if (lua_getfield(L, LUA_REGISTRYINDEX, ORIG_KEY) != LUA_TTABLE) {
-		lua_pop(L, 1);
-		lua_newtable(L);
-		lua_pushvalue(L, -1);
-		lua_setfield(L, LUA_REGISTRYINDEX, ORIG_KEY);
-	}
-	lua_pushstring(L, raw);
-	lua_setfield(L, -2, name);
-	lua_pop(L, 1);
-}
-
-/* Pushes the recipe's name for a rewritten one (itself when not). */
-static const char *push_orig(lua_State *L, const char *name)
-{
-	int top = lua_gettop(L);
-	if (lua_getfield(L, LUA_REGISTRYINDEX, ORIG_KEY) == LUA_TTABLE &&
-	    lua_getfield(L, -1, name) == LUA_TSTRING) {
-		lua_remove(L, -2);
-		return lua_tostring(L, -1);
-	}
-	lua_settop(L, top);
-	lua_pushstring(L, name);
-	return lua_tostring(L, -1);
-}
-
 /* Records name -> ref for --file-output. */
 static void record(lua_State *L, const char *name, const char *ref)
 {
@@ -386,7 +354,7 @@ static void record(lua_State *L, const char *name, const char *ref)
 		lua_setfield(L, LUA_REGISTRYINDEX, BUILT_KEY);
 	}
 	lua_createtable(L, 2, 0);
-	push_orig(L, name);
+	lua_pushstring(L, name);
 	lua_rawseti(L, -2, 1);
 	lua_pushstring(L, ref);
 	lua_rawseti(L, -2, 2);
@@ -400,10 +368,8 @@ static void free_artifacts(void *p)
 	cd_free(p);
 }
 
-/* deploy mode: the artifact from -a F (- = stdin), found by the name the
- * recipe wrote (raw), or by the rewritten name (a file of cdhost before it
- * wrote Skaffold's imageName). */
-static int from_artifacts(lua_State *L, const char *raw, const char *name)
+/* deploy mode: the artifact from -a F (- = stdin). */
+static int from_artifacts(lua_State *L, const char *name)
 {
 	struct cd_ctx *ctx = cd_sandbox_get(L)->ctx;
 	struct cd_err err;
@@ -430,13 +396,7 @@ static int from_artifacts(lua_State *L, const char *raw, const char *name)
 		snprintf(err.op, sizeof err.op, "%s", OP);
 		return cd_lerr_raise_err(L, &err);
 	}
-	const struct cd_artifact *a = cd_artifacts_find(box->ptr, raw);
-	if (!a)
-		a = cd_artifacts_find(box->ptr, name);
-	if (!a && strcmp(raw, name) != 0)
-		return cd_lerr_raise(L, CD_E_NOT_FOUND, OP,
-				     "no artifact for %s (--default-repo: %s) in %s",
-				     raw, name, f);
+	const struct cd_artifact *a = cd_artifacts_find(box->ptr, name);
 	if (!a)
 		return cd_lerr_raise(L, CD_E_NOT_FOUND, OP,
 				     "no artifact for %s in %s", name, f);
@@ -912,11 +872,9 @@ static int l_build(lua_State *L)
 		return cd_lerr_raise_err(L, &err);
 	if (cd_tag_default_repo(ctx->default_repo, raw, name, sizeof name, &err) != 0)
 		return cd_lerr_raise_err(L, &err);
-	if (strcmp(raw, name) != 0)
-		remember_orig(L, name, raw);
 	if (ctx->mode == CD_MODE_DEPLOY ||
 	    cd_ctx_effect(ctx, CD_EFFECT_IMAGE_BUILD) == CD_ACT_ARTIFACT)
-		return from_artifacts(L, raw, name);
+		return from_artifacts(L, name);
 	if (external)
 		return build_external(L, name, kind);
 	s.name = name;

@@ -225,32 +225,6 @@ static void test_tags(void)
 	T_EQ_STR(name, "localhost:5000/me/x");
 	T_EQ_INT(cd_tag_default_repo(NULL, "x", name, sizeof name, &err), 0);
 	T_EQ_STR(name, "x");
-	/* Skaffold's documented examples (docs: image-registries) */
-	T_EQ_INT(cd_tag_default_repo("aws_account_id.dkr.ecr.region.amazonaws.com", "gcr.io/k8s-skaffold/skaffold-example1", name, sizeof name, &err), 0);
-	T_EQ_STR(name, "aws_account_id.dkr.ecr.region.amazonaws.com/gcr_io_k8s-skaffold_skaffold-example1");
-	T_EQ_INT(cd_tag_default_repo("gcr.io/myproject/myimage", "gcr.io/k8s-skaffold/skaffold-example1", name, sizeof name, &err), 0);
-	T_EQ_STR(name, "gcr.io/myproject/myimage/gcr.io/k8s-skaffold/skaffold-example1");
-	T_EQ_INT(cd_tag_default_repo("gcr.io/k8s-skaffold", "gcr.io/k8s-skaffold/skaffold-example1", name, sizeof name, &err), 0);
-	T_EQ_STR(name, "gcr.io/k8s-skaffold/skaffold-example1");
-	T_EQ_INT(cd_tag_default_repo("gcr.io/k8s-skaffold/myimage", "gcr.io/k8s-skaffold/skaffold-example1", name, sizeof name, &err), 0);
-	T_EQ_STR(name, "gcr.io/k8s-skaffold/myimage/skaffold-example1");
-	/* the review's case; Artifact Registry; a bare name */
-	T_EQ_INT(cd_tag_default_repo("gcr.io/myproject", "gcr.io/k8s-skaffold/example", name, sizeof name, &err), 0);
-	T_EQ_STR(name, "gcr.io/myproject/gcr.io/k8s-skaffold/example");
-	T_EQ_INT(cd_tag_default_repo("us-docker.pkg.dev/my-proj/repo", "example", name, sizeof name, &err), 0);
-	T_EQ_STR(name, "us-docker.pkg.dev/my-proj/repo/example");
-	T_EQ_INT(cd_tag_default_repo("us-docker.pkg.dev/my-proj/repo", "us-docker.pkg.dev/my-proj/other/app", name, sizeof name, &err), 0);
-	T_EQ_STR(name, "us-docker.pkg.dev/my-proj/repo/other/app");
-	/* gcr.io without a GCP project ID (too short) is escaped as elsewhere */
-	T_EQ_INT(cd_tag_default_repo("gcr.io/abc", "x.io/a/b", name, sizeof name, &err), 0);
-	T_EQ_STR(name, "gcr.io/abc/x_io_a_b");
-	/* a registry name that only contains gcr.io elsewhere is no GCR */
-	T_EQ_INT(cd_tag_default_repo("reg.example/gcr.io-mirror", "a/b", name, sizeof name, &err), 0);
-	T_EQ_STR(name, "reg.example/gcr.io-mirror/a_b");
-	/* "in the repo already" needs a path boundary (Skaffold compares bare
-	 * prefixes: reg.io/team would leave reg.io/teamx/app alone) */
-	T_EQ_INT(cd_tag_default_repo("reg.io/team", "reg.io/teamx/app", name, sizeof name, &err), 0);
-	T_EQ_STR(name, "reg.io/team/reg_io_teamx_app");
 }
 
 /* The children of a base index for the platforms asked (fuzz_oci_index

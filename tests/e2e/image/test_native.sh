@@ -161,28 +161,6 @@ RC=$?
 expect_rc 1
 expect_err "no artifact for $N in -"
 
-t "--default-repo: the artifacts file keeps the recipe's name as imageName (as Skaffold), deploy -a finds it"
-DR=$R/$NS/dr RW=$R/$NS/dr/src_example_team_app
-(cd "$P1" && "$CDHOST" --insecure-registry "$R" --default-repo "$DR" build build.lua \
-	--set name=src.example/team/app --set tag=v3 --file-output "$WORK/arts-dr.json") >/dev/null 2>"$WORK/.err"
-expect_eq "$?" 0
-expect_eq "$(cat "$WORK/arts-dr.json")" "{\"builds\":[{\"imageName\":\"src.example/team/app\",\"tag\":\"$RW:v3@$(sk_digest "$RW:v3")\"}]}"
-(cd "$P1" && "$CDHOST" --default-repo "$DR" deploy build.lua --set name=src.example/team/app -a "$WORK/arts-dr.json") \
-	>/dev/null 2>"$WORK/.err"
-expect_eq "$?" 0
-RESULT=$(sed -n 's/^.*RESULT //p' "$WORK/.err")
-expect_eq "$(field ref)" "$RW:v3@$(sk_digest "$RW:v3")"
-# a file whose imageName is the rewritten name (cdhost before) still works
-printf '{"builds":[{"imageName":"%s","tag":"%s:old"}]}' "$RW" "$RW" |
-	(cd "$P1" && "$CDHOST" --default-repo "$DR" deploy build.lua --set name=src.example/team/app -a -) >/dev/null 2>"$WORK/.err"
-RESULT=$(sed -n 's/^.*RESULT //p' "$WORK/.err")
-expect_eq "$(field tag)" "old"
-echo '{"builds":[]}' | (cd "$P1" && "$CDHOST" --default-repo "$DR" deploy build.lua --set name=src.example/team/app -a -) \
-	>/dev/null 2>"$WORK/.err"
-RC=$?
-expect_rc 1
-expect_err "no artifact for src.example/team/app (--default-repo: $RW) in -"
-
 t "bad input: missing base, base without the platform, bad layer spec"
 img "$P1" name="$N" base="$R/$NS/nothere:v1"
 expect_rc 1
