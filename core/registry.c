@@ -77,22 +77,42 @@ static int path_ok(const char *p)
 	return 1;
 }
 
-static int domain_ok(const char *d)
+static int digits(const char *s, size_t n)
 {
-	const char *port = strrchr(d, ':');
-	if (!*d || *d == ':' || *d == '.' || *d == '-')
-		return 0;
-	if (!strchr(d, '[') && port && strchr(d, ':') != port)
-		return 0; /* one ':' outside an IPv6 literal */
-	if (port && !strchr(port, ']')) { /* host:port, the port all digits */
-		if (!port[1] || strspn(port + 1, "0123456789") != strlen(port + 1))
+	for (size_t i = 0; i < n; i++)
+		if (s[i] < '0' || s[i] > '9')
 			return 0;
+	return n > 0;
+}
+
+int cd_ref_domain_ok(const char *d, size_t n)
+{
+	size_t h; /* the host's length: what comes before the port */
+	if (n && d[0] == '[') { /* [IPv6], no zone */
+		const char *e = memchr(d, ']', n);
+		if (!e || e == d + 1)
+			return 0;
+		for (const char *p = d + 1; p < e; p++)
+			if (!strchr("0123456789abcdefABCDEF:", *p))
+				return 0;
+		h = (size_t)(e - d) + 1;
+	} else { /* labels of [A-Za-z0-9-], not empty, no '-' at an end */
+		const char *colon = memchr(d, ':', n);
+		h = colon ? (size_t)(colon - d) : n;
+		size_t start = 0;
+		for (size_t i = 0; i <= h; i++) {
+			if (i < h && d[i] != '.') {
+				if (!((d[i] >= 'a' && d[i] <= 'z') || (d[i] >= 'A' && d[i] <= 'Z') ||
+				      (d[i] >= '0' && d[i] <= '9') || d[i] == '-'))
+					return 0;
+				continue;
+			}
+			if (i == start || d[start] == '-' || d[i - 1] == '-')
+				return 0;
+			start = i + 1;
+		}
 	}
-	for (; *d; d++)
-		if (!((*d >= 'a' && *d <= 'z') || (*d >= 'A' && *d <= 'Z') ||
-		      (*d >= '0' && *d <= '9') || strchr(".-:[]", *d)))
-			return 0;
-	return 1;
+	return h == n || (d[h] == ':' && digits(d + h + 1, n - h - 1));
 }
 
 static int tag_ok(const char *t)
@@ -169,7 +189,7 @@ int cd_ref_parse(const char *s, struct cd_ref *out, struct cd_err *err)
 	} else {
 		strcpy(out->domain, "docker.io");
 	}
-	if (!domain_ok(out->domain))
+	if (!cd_ref_domain_ok(out->domain, strlen(out->domain)))
 		return bad_ref(err, s, "invalid registry host");
 	if (strcmp(out->domain, "index.docker.io") == 0)
 		strcpy(out->domain, "docker.io");

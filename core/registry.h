@@ -38,6 +38,9 @@ struct cd_ref {
 /* "nginx" -> docker.io/library/nginx:latest; "host:5000/a/b:t@sha256:..".
  * invalid (with the reason) for anything else. */
 int cd_ref_parse(const char *s, struct cd_ref *out, struct cd_err *err);
+/* d[0..n) is a registry host as distribution/reference's DomainRegexp
+ * has it: DNS-style labels or a bracketed IPv6 address, then :port. */
+int cd_ref_domain_ok(const char *d, size_t n);
 /* "domain/path" */
 void cd_ref_name(const struct cd_ref *r, char *buf, size_t n);
 /* "domain/path[:tag][@digest]" */

@@ -22,6 +22,8 @@ static const struct {
 	{"reg.example.com:443/team/sub/app", "reg.example.com:443", "team/sub/app", "latest", "", NULL},
 	{"a.b/c__d/e-f--g.h", "a.b", "c__d/e-f--g.h", "latest", "", NULL},
 	{"Registry.Example.com/x", "Registry.Example.com", "x", "latest", "", NULL},
+	{"[::1]:5000/x", "[::1]:5000", "x", "latest", "", NULL},
+	{"[fe80::1]/x", "[fe80::1]", "x", "latest", "", NULL},
 };
 
 static void refs_good(void)
@@ -72,6 +74,11 @@ static const struct {
 	{"x@md5:0123", "invalid digest"},
 	{"ho st/x", "lower-case"},
 	{"h.io:5000:1/x", "invalid registry host"},
+	{"a..b/x", "invalid registry host"},
+	{"a.b-/x", "invalid registry host"},
+	{"a.b.:5000/x", "invalid registry host"},
+	{"[]:5000/x", "invalid registry host"},
+	{"[::1]x/y", "invalid registry host"},
 	{"example.io/", "lower-case"}, /* a registry, no repository (fuzzing) */
 	{"localhost/", "lower-case"},
 	{"h:5000/", "lower-case"},
