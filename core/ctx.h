@@ -23,6 +23,7 @@ struct cd_ctx {
 			    * command becomes a preview (cd_ctx_effect) */
 	int offline;       /* --offline: no network at all */
 	int show_secrets;  /* --show-secrets */
+	int multi_level_repo; /* --multi-level-repo: --default-repo keeps paths */
 	double deadline;   /* cd_now() value the run must end by; 0 = none */
 	double started;    /* cd_now() at start */
 	const char *root;  /* project root, absolute and resolved */

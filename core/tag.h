@@ -23,9 +23,20 @@ int cd_tag_datetime(const char *fmt, int64_t t, char *out, size_t n,
 int cd_tag_template(const char *tpl, const char *input_hex,
 		    const char *datetime, const char *git, char *out, size_t n,
 		    struct cd_err *err);
-/* Skaffold's rewrite: name unchanged when it starts with repo, else
- * repo + "/" + name with [/._:@] replaced by '_'. */
-int cd_tag_default_repo(const char *repo, const char *name, char *out,
-			size_t n, struct cd_err *err);
+/* --default-repo: Skaffold's rewrite of image (a name, or a reference
+ * with :tag and/or @digest, which are kept) into repo (NULL or "": image
+ * unchanged). A name already under repo is kept; else for GCR / Artifact
+ * Registry repos (or any with multi_level) repo + "/" + name, the common
+ * Google Cloud project dropped; else repo + "/" + name with [/._:@] turned
+ * into '_'; names cut to 255 as Skaffold does. docs/images.md has the
+ * rules with examples. */
+int cd_tag_default_repo(const char *repo, int multi_level, const char *image,
+			char *out, size_t n, struct cd_err *err);
+/* usage (the message starts with the quoted repo, for the caller to name
+ * the flag or option) unless repo is NULL or a registry or repository
+ * name: not empty, lower-case, no tag, no digest, valid components. */
+int cd_tag_default_repo_check(const char *repo, struct cd_err *err);
+/* The length of the name part of a reference (before :tag and @digest). */
+size_t cd_tag_name_len(const char *ref);
 
 #endif

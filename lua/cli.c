@@ -12,6 +12,7 @@
 #include "../core/fs.h"
 #include "../core/kube.h"
 #include "../core/mem.h"
+#include "../core/tag.h"
 #include "../core/util.h"
 #include "../core/version.h"
 #include "health.h"
@@ -88,9 +89,10 @@ static void print_help(FILE *out, const struct command *cmd);
 enum flag_id {
 	F_DRY_RUN, F_OFFLINE, F_KUBE_CONTEXT, F_NAMESPACE, F_KUBECONFIG,
 	F_TIMEOUT, F_OUTPUT, F_VERBOSE, F_QUIET, F_NO_COLOR, F_ALLOW_ENV,
-	F_SET, F_DEFAULT_REPO, F_INSECURE_REGISTRY, F_HEALTH_DIR,
-	F_SHOW_SECRETS, F_MAX_INSTRUCTIONS, F_MAX_MEMORY, F_FILE_OUTPUT,
-	F_BUILD_ARTIFACTS, F_FILE, F_BUILTIN, F_PROPAGATION, F_HELP
+	F_SET, F_DEFAULT_REPO, F_MULTI_LEVEL_REPO, F_INSECURE_REGISTRY,
+	F_HEALTH_DIR, F_SHOW_SECRETS, F_MAX_INSTRUCTIONS, F_MAX_MEMORY,
+	F_FILE_OUTPUT, F_BUILD_ARTIFACTS, F_FILE, F_BUILTIN, F_PROPAGATION,
+	F_HELP
 };
 
 static const struct flag {
@@ -117,6 +119,8 @@ static const struct flag {
 	{"set", 0, 1, F_SET, "recipe argument k=v, dotted keys nest (repeatable)"},
 	{"default-repo", 0, 1, F_DEFAULT_REPO,
 	 "rewrite image names as Skaffold does"},
+	{"multi-level-repo", 0, 0, F_MULTI_LEVEL_REPO,
+	 "--default-repo keeps image paths (Skaffold's multi-level-repo)"},
 	{"insecure-registry", 0, 1, F_INSECURE_REGISTRY,
 	 "use plain HTTP for this registry host (repeatable)"},
 	{"health-dir", 0, 1, F_HEALTH_DIR,
@@ -200,7 +204,12 @@ static int apply_flag(struct cd_cli *cli, const struct flag *f,
 			return usage_error("--set expects key=value, got '%s'%s",
 					   arg, "");
 		return strlist_push(&c->sets, arg) ? 1 : 0;
-	case F_DEFAULT_REPO: c->default_repo = arg; break;
+	case F_DEFAULT_REPO:
+		if (cd_tag_default_repo_check(arg, &err))
+			return usage_error("--default-repo %s%s", err.msg, "");
+		c->default_repo = arg;
+		break;
+	case F_MULTI_LEVEL_REPO: c->multi_level_repo = 1; break;
 	case F_INSECURE_REGISTRY:
 		return strlist_push(&c->insecure_registries, arg) ? 1 : 0;
 	case F_HEALTH_DIR: c->health_dir = arg; break;

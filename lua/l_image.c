@@ -870,7 +870,8 @@ static int l_build(lua_State *L)
 	int external = builder && strcmp(builder, "native") != 0;
 	if (external && cd_builder_kind_of(builder, &kind, &err) != 0)
 		return cd_lerr_raise_err(L, &err);
-	if (cd_tag_default_repo(ctx->default_repo, raw, name, sizeof name, &err) != 0)
+	if (cd_tag_default_repo(ctx->default_repo, ctx->multi_level_repo, raw,
+				name, sizeof name, &err) != 0)
 		return cd_lerr_raise_err(L, &err);
 	if (ctx->mode == CD_MODE_DEPLOY ||
 	    cd_ctx_effect(ctx, CD_EFFECT_IMAGE_BUILD) == CD_ACT_ARTIFACT)

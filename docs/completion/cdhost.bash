@@ -6,7 +6,7 @@
 _cdhost_commands="run render build deploy diff delete lib health check init version help"
 _cdhost_flags="--dry-run --offline --kube-context --namespace -n --kubeconfig --timeout
   --output -o --verbose -v --quiet -q --no-color --allow-env --set --default-repo
-  --insecure-registry --health-dir --show-secrets --max-instructions --max-memory
+  --multi-level-repo --insecure-registry --health-dir --show-secrets --max-instructions --max-memory
   --file-output --build-artifacts -a --file -f --builtin --propagation --help -h"
 # Flags that take a value (the next word is not a command or a recipe).
 _cdhost_valued=" --kube-context --namespace -n --kubeconfig --timeout --output -o

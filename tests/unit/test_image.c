@@ -217,14 +217,126 @@ static void test_tags(void)
 	T_EQ_STR(err.msg, "tag.template: unknown field {{nope}} (known: input, datetime, git)");
 	T_EQ_INT(cd_tag_datetime("%Y-%m-%d", 86400, name, sizeof name, &err), 0);
 	T_EQ_STR(name, "1970-01-02");
-	T_EQ_INT(cd_tag_default_repo("localhost:5000/me", "example", name, sizeof name, &err), 0);
-	T_EQ_STR(name, "localhost:5000/me/example");
-	T_EQ_INT(cd_tag_default_repo("localhost:5000/me", "gcr.io/k8s-skaffold/example", name, sizeof name, &err), 0);
-	T_EQ_STR(name, "localhost:5000/me/gcr_io_k8s-skaffold_example");
-	T_EQ_INT(cd_tag_default_repo("localhost:5000/me", "localhost:5000/me/x", name, sizeof name, &err), 0);
-	T_EQ_STR(name, "localhost:5000/me/x");
-	T_EQ_INT(cd_tag_default_repo(NULL, "x", name, sizeof name, &err), 0);
-	T_EQ_STR(name, "x");
+}
+
+#define SHA "sha256:81daf011d63b68cfa514ddab7741a1adddd59d3264118dfb0fd9266328bb8883"
+#define AWS "aws_account_id.dkr.ecr.region.amazonaws.com"
+#define LONG_NAME "gcr.io/herewehaveanincrediblylongregistryname/herewealsohaveanabnormallylongimagename/doubtyouveseenanimagethislong/butyouneverknowdoyouimeanpeopledosomecrazystuffoutthere/goodluckpushingthistoanyregistrymyfriend"
+
+/* --default-repo. The first rows are Skaffold's own cases with its
+ * answers (pkg/skaffold/docker/default_repo_test.go, TestImageReplaceDefault
+ * Repo, and the examples of docs.skaffold.dev/docs/environment/
+ * image-registries/); Skaffold's ko:// rows are left out (no ko builder). */
+static const struct {
+	const char *repo;
+	int multi;
+	const char *image, *want;
+} dr_cases[] = {
+	/* GCR / AR: concatenated */
+	{"gcr.io/default", 0, "gcr.io/some/registry", "gcr.io/default/gcr.io/some/registry"},
+	{"us-central1-docker.pkg.dev/default", 0, "github.com/org/app",
+	 "us-central1-docker.pkg.dev/default/github.com/org/app"},
+	{"gcr.io/myproject/myimage", 0, "gcr.io/k8s-skaffold/skaffold-example1",
+	 "gcr.io/myproject/myimage/gcr.io/k8s-skaffold/skaffold-example1"},
+	{"gcr.io/myproject", 0, "gcr.io/k8s-skaffold/example", "gcr.io/myproject/gcr.io/k8s-skaffold/example"},
+	/* ... unless the name is already under the repo */
+	{NULL, 0, "gcr.io/some/registry", "gcr.io/some/registry"},
+	{"gcr.io/default", 0, "gcr.io/default/registry", "gcr.io/default/registry"},
+	{"eu.gcr.io/project", 0, "eu.gcr.io/project/registry", "eu.gcr.io/project/registry"},
+	{"gcr.io/k8s-skaffold", 0, "gcr.io/k8s-skaffold/skaffold-example", "gcr.io/k8s-skaffold/skaffold-example"},
+	{"myrepo", 0, "myrepo/skaffold-example", "myrepo/skaffold-example"},
+	/* ... or shares its project: what follows the project goes under the repo */
+	{"gcr.io/default/repository", 0, "gcr.io/default/example/registry",
+	 "gcr.io/default/repository/example/registry"},
+	{"gcr.io/k8s-skaffold/myimage", 0, "gcr.io/k8s-skaffold/skaffold-example1",
+	 "gcr.io/k8s-skaffold/myimage/skaffold-example1"},
+	/* other registries: escaped into one component, cut to 255 */
+	{AWS, 0, "gcr.io/some/registry", AWS "/gcr_io_some_registry"},
+	{AWS, 0, "gcr.io/k8s-skaffold/skaffold-example1", AWS "/gcr_io_k8s-skaffold_skaffold-example1"},
+	{AWS, 0, LONG_NAME,
+	 AWS "/gcr_io_herewehaveanincrediblylongregistryname_herewealsohaveanabnormallylongimagename_doubtyouveseenanimagethislong_butyouneverknowdoyouimeanpeopledosomecrazystuffoutthere_goodluckpushingthistoanyregistrymyfrien"},
+	/* multi-level-repo: any registry takes the path as it is */
+	{AWS, 1, "gcr.io/some/registry", AWS "/gcr.io/some/registry"},
+	/* tags and digests are kept */
+	{"gcr.io/default", 0, "img:tag", "gcr.io/default/img:tag"},
+	{"gcr.io/default", 0, "img@" SHA, "gcr.io/default/img@" SHA},
+	{"gcr.io/default", 0, "img:tag@" SHA, "gcr.io/default/img:tag@" SHA},
+
+	/* cdhost's own: the review's case and local registries */
+	{"myreg.io/team", 0, "r.example.com/a/b", "myreg.io/team/r_example_com_a_b"},
+	{"localhost:5000/me", 0, "example", "localhost:5000/me/example"},
+	{"localhost:5000/me", 0, "gcr.io/k8s-skaffold/example", "localhost:5000/me/gcr_io_k8s-skaffold_example"},
+	{"localhost:5000/me", 0, "localhost:5000/me/x", "localhost:5000/me/x"},
+	{"localhost:5000/me", 1, "gcr.io/k8s-skaffold/example", "localhost:5000/me/gcr.io/k8s-skaffold/example"},
+	{"localhost:5000", 0, "localhost:5001/a:v1", "localhost:5000/localhost_5001_a:v1"},
+	/* a tag a build rewrote is kept by deploy -a (idempotent) */
+	{"myreg.io/team", 0, "myreg.io/team/r_example_com_a_b:v1@" SHA, "myreg.io/team/r_example_com_a_b:v1@" SHA},
+	{"gcr.io/default/repository", 0, "gcr.io/default/repository/example/registry:v1",
+	 "gcr.io/default/repository/example/registry:v1"},
+	/* Skaffold's project-ID pattern decides GCR: "gcr.io/abc" has too
+	 * short a project ID to count, so it escapes as any registry */
+	{"gcr.io/abc", 0, "r.example.com/a/b", "gcr.io/abc/r_example_com_a_b"},
+	/* where cdhost differs: a whole component must match (Skaffold keeps
+	 * gcr.io/myteam-b/web, outside the repo), a trailing '/' is dropped */
+	{"gcr.io/myteam", 0, "gcr.io/myteam-b/web", "gcr.io/myteam/gcr.io/myteam-b/web"},
+	{"myrepo", 0, "myrepo2/web", "myrepo/myrepo2_web"},
+	{"reg.example.com/team/", 0, "web", "reg.example.com/team/web"},
+};
+
+static void test_default_repo(void)
+{
+	char out[1100];
+	struct cd_err err;
+	for (size_t i = 0; i < sizeof dr_cases / sizeof *dr_cases; i++) {
+		T_EQ_INT(cd_tag_default_repo(dr_cases[i].repo, dr_cases[i].multi,
+					     dr_cases[i].image, out, sizeof out, &err), 0);
+		T_EQ_STR(out, dr_cases[i].want);
+	}
+	T_EQ_INT(cd_tag_default_repo(AWS, 0, LONG_NAME ":v1", out, sizeof out, &err), 0);
+	T_EQ_INT(strlen(out), 255 + 3); /* the name is cut, not the tag */
+	T_EQ_INT(cd_tag_default_repo("r.io/x", 0, LONG_NAME, out, 64, &err), -CD_E_INVALID);
+	T_EQ_INT(cd_tag_name_len("h:5000/a/b:t@" SHA), 10);
+	T_EQ_INT(cd_tag_name_len("h:5000/a"), 8);
+}
+
+static void test_default_repo_check(void)
+{
+	static const char *good[] = {
+		"localhost:5000", "localhost:5000/me", "myrepo", "gcr.io/my-project",
+		"reg.example.com/team/", "127.0.0.1:5000", "[::1]:5000/x", "a.b/c__d/e-f",
+	};
+	static const struct {
+		const char *in, *why;
+	} bad[] = {
+		{"", "\"\" is empty"},
+		{"/", "is empty"},
+		{"Reg.example.com/team", "upper-case"},
+		{"reg.example.com/Team", "upper-case"},
+		{"reg.example.com/team:v1", "has a tag"},
+		{"myrepo:v1", "has a tag"},
+		{"reg.example.com/team@" SHA, "has a digest"},
+		{"reg..example.com/team", "not a registry or repository name"},
+		{"reg.example.com/../team", "not a registry or repository name"},
+		{"reg.example.com//team", "not a registry or repository name"},
+		{"..", "not a registry or repository name"},
+		{"reg.example.com/te_", "not a registry or repository name"},
+		{"host:/x", "not a registry or repository name"},
+	};
+	struct cd_err err;
+	T_EQ_INT(cd_tag_default_repo_check(NULL, &err), 0);
+	for (size_t i = 0; i < sizeof good / sizeof *good; i++) {
+		int rc = cd_tag_default_repo_check(good[i], &err);
+		if (rc)
+			fprintf(stderr, "%s: %s\n", good[i], err.msg);
+		T_EQ_INT(rc, 0);
+	}
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+		memset(&err, 0, sizeof err);
+		T_EQ_INT(cd_tag_default_repo_check(bad[i].in, &err), -CD_E_USAGE);
+		if (!strstr(err.msg, bad[i].why))
+			fprintf(stderr, "%s: %s\n", bad[i].in, err.msg);
+		T_CHECK(strstr(err.msg, bad[i].why) != NULL);
+	}
 }
 
 /* The children of a base index for the platforms asked (fuzz_oci_index
@@ -297,6 +409,8 @@ int main(void)
 	T_RUN(test_layer_rewrite_same_size);
 	T_RUN(test_config_manifest);
 	T_RUN(test_tags);
+	T_RUN(test_default_repo);
+	T_RUN(test_default_repo_check);
 	T_RUN(test_index_pick);
 	T_RUN(test_artifacts);
 	return T_DONE();
