@@ -321,13 +321,20 @@ static void resolve_tag(lua_State *L, int t, const char *input, char *out)
 		cd_lerr_raise_err(L, &err);
 }
 
-static void push_artifact(lua_State *L, const char *name, const char *tag,
-			  const char *digest, int pushed)
+/* The artifact table; image is the name as the recipe wrote it, kept when
+ * --default-repo changed it (manifest.set_images matches manifests by it,
+ * as Skaffold matches by the config's image name). */
+static void push_artifact(lua_State *L, const char *image, const char *name,
+			  const char *tag, const char *digest, int pushed)
 {
 	char ref[1024];
 	cd_value_new(L, CD_VALUE_MAP);
 	lua_pushstring(L, name);
 	lua_setfield(L, -2, "name");
+	if (strcmp(image, name) != 0) {
+		lua_pushstring(L, image);
+		lua_setfield(L, -2, "image");
+	}
 	lua_pushstring(L, tag);
 	lua_setfield(L, -2, "tag");
 	snprintf(ref, sizeof ref, "%s:%s%s%s", name, tag, *digest ? "@" : "",
@@ -344,8 +351,10 @@ static void push_artifact(lua_State *L, const char *name, const char *tag,
 	lua_setfield(L, -2, "pushed");
 }
 
-/* Records name -> ref for --file-output. */
-static void record(lua_State *L, const char *name, const char *ref)
+/* Records image -> ref for --file-output: the name as the recipe wrote it
+ * (Skaffold's imageName is the config's, before --default-repo) and the
+ * reference it was pushed as. */
+static void record(lua_State *L, const char *image, const char *ref)
 {
 	if (lua_getfield(L, LUA_REGISTRYINDEX, BUILT_KEY) != LUA_TTABLE) {
 		lua_pop(L, 1);
@@ -354,7 +363,7 @@ static void record(lua_State *L, const char *name, const char *ref)
 		lua_setfield(L, LUA_REGISTRYINDEX, BUILT_KEY);
 	}
 	lua_createtable(L, 2, 0);
-	lua_pushstring(L, name);
+	lua_pushstring(L, image);
 	lua_rawseti(L, -2, 1);
 	lua_pushstring(L, ref);
 	lua_rawseti(L, -2, 2);
@@ -368,8 +377,9 @@ static void free_artifacts(void *p)
 	cd_free(p);
 }
 
-/* deploy mode: the artifact from -a F (- = stdin). */
-static int from_artifacts(lua_State *L, const char *name)
+/* deploy mode: the artifact from -a F (- = stdin), found by the name as
+ * the recipe wrote it (Skaffold's imageName). */
+static int from_artifacts(lua_State *L, const char *image, const char *name)
 {
 	struct cd_ctx *ctx = cd_sandbox_get(L)->ctx;
 	struct cd_err err;
@@ -396,19 +406,26 @@ static int from_artifacts(lua_State *L, const char *name)
 		snprintf(err.op, sizeof err.op, "%s", OP);
 		return cd_lerr_raise_err(L, &err);
 	}
-	const struct cd_artifact *a = cd_artifacts_find(box->ptr, name);
+	const struct cd_artifact *a = cd_artifacts_find(box->ptr, image);
+	if (!a) /* files of earlier cdhost builds: the name after --default-repo */
+		a = cd_artifacts_find(box->ptr, name);
 	if (!a)
 		return cd_lerr_raise(L, CD_E_NOT_FOUND, OP,
-				     "no artifact for %s in %s", name, f);
-	if (cd_ref_parse(a->tag, &ref, &err) != 0) {
-		cd_err_wrap(&err, "artifacts file %s: %s", f, name);
+				     "no artifact for %s in %s", image, f);
+	/* Skaffold's deploy -a applies --default-repo to the file's tags: a
+	 * no-op for a tag already under the repo (what a build with the same
+	 * --default-repo wrote), a move for one built without it. */
+	char tag[1100], repo[1100];
+	if (cd_tag_default_repo(ctx->default_repo, ctx->multi_level_repo, a->tag,
+				tag, sizeof tag, &err) != 0 ||
+	    cd_ref_parse(tag, &ref, &err) != 0) {
+		cd_err_wrap(&err, "artifacts file %s: %s", f, image);
 		return cd_lerr_raise_err(L, &err);
 	}
-	char full[600];
-	cd_ref_name(&ref, full, sizeof full);
-	push_artifact(L, name, ref.tag, ref.digest, 0);
-	lua_pushstring(L, a->tag);
-	lua_setfield(L, -2, "ref"); /* as written (Skaffold's form kept) */
+	snprintf(repo, sizeof repo, "%.*s", (int)cd_tag_name_len(tag), tag);
+	push_artifact(L, image, repo, ref.tag, ref.digest, 0);
+	lua_pushstring(L, tag);
+	lua_setfield(L, -2, "ref"); /* the file's (Skaffold's form kept) */
 	return 1;
 }
 
@@ -570,7 +587,7 @@ static const char *project_path(lua_State *L, int a, const char *rel,
 struct xbuild {
 	const struct cd_ctx *ctx;
 	struct cd_builder_req req;
-	char name[600], tag[CD_TAG_MAX], ref[900], dfile[64];
+	char image[600], name[600], tag[CD_TAG_MAX], ref[900], dfile[64];
 	int tty, rc;
 	struct cd_err err;
 };
@@ -631,14 +648,14 @@ static int xbuild_done(lua_State *L, int status, lua_KContext kctx)
 	ctx->stats.built++;
 	cd_report_log(ctx->report, CD_LOG_INFO, "push", "%s: built with %s and pushed",
 		      full, cd_builder_name(kind));
-	record(L, x->name, full);
-	push_artifact(L, x->name, x->tag, digest, 1);
+	record(L, x->image, full);
+	push_artifact(L, x->image, x->name, x->tag, digest, 1);
 	lua_pushstring(L, cd_builder_name(kind));
 	lua_setfield(L, -2, "builder");
 	return 1;
 }
 
-static int build_external(lua_State *L, const char *name,
+static int build_external(lua_State *L, const char *image, const char *name,
 			  enum cd_builder_kind kind)
 {
 	struct cd_sandbox *sb = cd_sandbox_get(L);
@@ -718,7 +735,7 @@ static int build_external(lua_State *L, const char *name,
 			      "image.build: would build %s with %s (%s mode)%s%s",
 			      ref, cd_builder_name(kind), cd_ctx_mode_desc(ctx),
 			      *digest ? "; exists as " : "", digest);
-		push_artifact(L, name, tag, digest, 0);
+		push_artifact(L, image, name, tag, digest, 0);
 		lua_pushstring(L, cd_builder_name(kind));
 		lua_setfield(L, -2, "builder");
 		return 1;
@@ -734,8 +751,8 @@ static int build_external(lua_State *L, const char *name,
 			cd_report_log(ctx->report, CD_LOG_INFO, "build",
 				      "%s: Found. Tagging (same inputs, nothing built or pushed)",
 				      ref);
-			record(L, name, full);
-			push_artifact(L, name, tag, digest, 0);
+			record(L, image, full);
+			push_artifact(L, image, name, tag, digest, 0);
 			lua_pushstring(L, cd_builder_name(kind));
 			lua_setfield(L, -2, "builder");
 			return 1;
@@ -756,6 +773,7 @@ static int build_external(lua_State *L, const char *name,
 	close(fd);
 	x->ctx = ctx;
 	x->req = req; /* its strings are anchored at index 2 */
+	snprintf(x->image, sizeof x->image, "%s", image);
 	snprintf(x->name, sizeof x->name, "%s", name);
 	snprintf(x->tag, sizeof x->tag, "%s", tag);
 	snprintf(x->ref, sizeof x->ref, "%s", ref);
@@ -798,7 +816,7 @@ static void on_progress(void *ud, uint64_t up, uint64_t down)
  * the continuation (a userdata on the primitive's stack). */
 struct nbuild {
 	struct cd_image_spec s;
-	char name[600], tag[CD_TAG_MAX], input[CD_DIGEST_MAX];
+	char image[600], name[600], tag[CD_TAG_MAX], input[CD_DIGEST_MAX];
 	struct cd_registry *r;
 	struct cd_image_result res;
 	struct cd_err err;
@@ -845,8 +863,8 @@ static int nbuild_done(lua_State *L, int status, lua_KContext kctx)
 			      "%s: built and pushed (%lu blobs uploaded, %.1f MB in %.1fs, %.1f MB/s)",
 			      b->res.ref, r->stats.uploaded - b->up0, sent / 1e6, secs,
 			      secs > 0 ? sent / 1e6 / secs : 0.0);
-	record(L, b->name, b->res.ref);
-	push_artifact(L, b->name, b->tag, b->res.digest, b->res.pushed);
+	record(L, b->image, b->res.ref);
+	push_artifact(L, b->image, b->name, b->tag, b->res.digest, b->res.pushed);
 	return 1;
 }
 
@@ -875,9 +893,9 @@ static int l_build(lua_State *L)
 		return cd_lerr_raise_err(L, &err);
 	if (ctx->mode == CD_MODE_DEPLOY ||
 	    cd_ctx_effect(ctx, CD_EFFECT_IMAGE_BUILD) == CD_ACT_ARTIFACT)
-		return from_artifacts(L, name);
+		return from_artifacts(L, raw, name);
 	if (external)
-		return build_external(L, name, kind);
+		return build_external(L, raw, name, kind);
 	s.name = name;
 	s.base = opt_str(L, 1, 2, "base");
 	if (!s.base)
@@ -924,7 +942,7 @@ static int l_build(lua_State *L)
 			      "image.build: would build %s:%s (%s mode)%s%s",
 			      name, tag, cd_ctx_mode_desc(ctx),
 			      *digest ? "; exists as " : "", digest);
-		push_artifact(L, name, tag, digest, 0);
+		push_artifact(L, raw, name, tag, digest, 0);
 		return 1;
 	}
 	/* The build and push: offloaded (cdhost.parallel), so what it needs
@@ -932,6 +950,7 @@ static int l_build(lua_State *L)
 	struct nbuild *b = lua_newuserdatauv(L, sizeof *b, 0);
 	memset(b, 0, sizeof *b);
 	b->s = s;
+	snprintf(b->image, sizeof b->image, "%s", raw);
 	snprintf(b->name, sizeof b->name, "%s", name);
 	snprintf(b->tag, sizeof b->tag, "%s", tag);
 	snprintf(b->input, sizeof b->input, "%s", input);

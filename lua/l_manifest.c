@@ -19,6 +19,7 @@
 #include "../core/manifest.h"
 #include "../core/mem.h"
 #include "../core/proc.h"
+#include "../core/tag.h"
 #include "../core/util.h"
 #include "host.h"
 #include "l_kube_cluster.h"
@@ -495,6 +496,25 @@ static int l_settings(lua_State *L)
 	return 1;
 }
 
+/* C.default_repo(name, repo): name after --default-repo repo (the run's
+ * when nil), by core/tag.c's rules and --multi-level-repo. */
+static int l_default_repo(lua_State *L)
+{
+	struct cd_ctx *c = ctx_of(L);
+	struct cd_err err;
+	char out[1100];
+	const char *name = luaL_checkstring(L, 1);
+	const char *repo = luaL_optstring(L, 2, c->default_repo);
+	if (cd_tag_default_repo_check(repo, &err) != 0)
+		return cd_lerr_raise(L, CD_E_INVALID, "manifest.set_images",
+				     "default_repo %s", err.msg);
+	if (cd_tag_default_repo(repo, c->multi_level_repo, name, out, sizeof out,
+				&err) != 0)
+		return cd_lerr_raise_err(L, &err);
+	lua_pushstring(L, out);
+	return 1;
+}
+
 /* C.raise(code, op, message) */
 static int l_raise(lua_State *L)
 {
@@ -527,6 +547,7 @@ static void push_private(lua_State *L)
 		{"where", l_where}, {"path", l_path},
 		{"found", l_found}, {"run", l_run},
 		{"raise", l_raise}, {"settings", l_settings},
+		{"default_repo", l_default_repo},
 		{"discover", cd_l_kube_discover},
 		{"capabilities", cd_l_kube_capabilities},
 		{NULL, NULL}};

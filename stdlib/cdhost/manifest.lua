@@ -307,12 +307,6 @@ local function normalize(repo)
   return repo
 end
 
--- Skaffold's --default-repo rewrite (multi-level registries).
-local function with_default_repo(repo, dr)
-  if not dr or dr == "" or repo:sub(1, #dr + 1) == dr .. "/" then return repo end
-  return dr .. "/" .. repo
-end
-
 local function artifact_ref(a)
   if type(a.ref) == "string" then return a.ref end
   local ref = a.name
@@ -342,7 +336,9 @@ local function replacement(v, by, dr)
   local repo, _, digest = parse_ref(v)
   if digest then return nil end
   repo = normalize(repo)
-  return by[repo] or by[normalize(with_default_repo(repo, dr))]
+  -- an artifact named after --default-repo without `image` (core/tag.c's
+  -- rewrite, the one image.build applies)
+  return by[repo] or (dr and by[normalize(C.default_repo(repo, dr))]) or nil
 end
 
 local function rewrite_pod_spec(spec, by, dr, n)

@@ -113,7 +113,7 @@ function manifests:select(q) end
 ---@field tag? string
 ---@field digest? string  "sha256:..."
 ---@field ref? string     full reference; default name:tag@digest
----@field image? string   the name used in manifests, when it differs from name
+---@field image? string   the name used in manifests, when it differs from name (image.build: the name before --default-repo)
 
 ---@class cdhost.manifest.image_rule
 ---@field kind string
@@ -459,7 +459,7 @@ cdhost.tag = {}
 ---@field prefix? string   put before the value
 
 ---@class cdhost.image.spec
----@field name string          repository; --default-repo rewrites it as Skaffold does
+---@field name string          repository; --default-repo rewrites it as Skaffold does (docs/images.md)
 ---@field builder? "native"|"buildah"|"podman"|"docker"|"kaniko"|"auto"  default "native"; the others build a Dockerfile (docs/images.md)
 ---@field base? string         native: an image reference or "scratch" (required)
 ---@field context? string      external builders: the build context under the project root (default ".")

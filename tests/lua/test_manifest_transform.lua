@@ -73,6 +73,30 @@ t.test("set_images matches after --default-repo", function()
                             { default_repo = "reg.local:5000/team" })
   t.eq(n, 8)
   t.eq(by_name(objs, "job").spec.template.spec.containers[1].image, "reg.local:5000/team/web:t")
+  -- the same rewrite as image.build: escaped into one component for a
+  -- registry that is not GCR / Artifact Registry, appended for those
+  for repo, pushed in pairs {
+    ["reg.local:5000/team"] = "reg.local:5000/team/registry_example_com_shop_api",
+    ["gcr.io/my-project"] = "gcr.io/my-project/registry.example.com/shop/api",
+  } do
+    objs = load()
+    _, n = M.set_images(objs, { { name = pushed, tag = "t" } }, { default_repo = repo })
+    t.eq(n, 1)
+    t.eq(by_name(objs, "deploy").spec.template.spec.containers[1].image, pushed .. ":t")
+  end
+  t.raises('default_repo "Reg.local/team" has upper-case letters', M.set_images, load(),
+           { { name = "x", tag = "t" } }, { default_repo = "Reg.local/team" })
+end)
+
+t.test("set_images matches an artifact by its image (the name before --default-repo)", function()
+  local objs = load()
+  local _, n = M.set_images(objs, {
+    { name = "reg.local:5000/team/registry_example_com_shop_api", image = "registry.example.com/shop/api",
+      tag = "t" },
+  })
+  t.eq(n, 1)
+  t.eq(by_name(objs, "deploy").spec.template.spec.containers[1].image,
+       "reg.local:5000/team/registry_example_com_shop_api:t")
 end)
 
 t.test("set_images CRD rules by group/kind and path", function()

@@ -161,6 +161,29 @@ RC=$?
 expect_rc 1
 expect_err "no artifact for $N in -"
 
+t "build --default-repo --file-output: imageName as the recipe wrote it, tag as pushed (Skaffold's file)"
+ORIG=r.example.com/shop/web
+DR=$R/$NS/dr
+PUSHED=$DR/r_example_com_shop_web   # not GCR / Artifact Registry: escaped
+(cd "$P1" && "$CDHOST" --insecure-registry "$R" --default-repo "$DR" build build.lua --set name="$ORIG" --set tag=v3 \
+	--file-output "$WORK/dr.json") >/dev/null 2>"$WORK/.err"
+expect_eq "$?" "0"
+sk_exists "$PUSHED:v3" && ok || bad "nothing was pushed as $PUSHED:v3"
+PD=$(sk_digest "$PUSHED:v3")
+expect_eq "$(cat "$WORK/dr.json")" "{\"builds\":[{\"imageName\":\"$ORIG\",\"tag\":\"$PUSHED:v3@$PD\"}]}"
+t "deploy -a --default-repo with that file: the pushed image, found by the recipe's name"
+(cd "$P1" && "$CDHOST" --default-repo "$DR" deploy build.lua --set name="$ORIG" --set tag=v3 -a "$WORK/dr.json") \
+	>/dev/null 2>"$WORK/.err"
+expect_eq "$?" "0"
+RESULT=$(sed -n 's/^.*RESULT //p' "$WORK/.err")
+expect_eq "$(field ref)" "$PUSHED:v3@$PD"
+expect_eq "$(field name)" "$PUSHED"
+expect_eq "$(field image)" "$ORIG"
+t "deploy -a without --default-repo: the same file, the tag as written"
+(cd "$P1" && "$CDHOST" deploy build.lua --set name="$ORIG" -a "$WORK/dr.json") >/dev/null 2>"$WORK/.err"
+RESULT=$(sed -n 's/^.*RESULT //p' "$WORK/.err")
+expect_eq "$(field ref)" "$PUSHED:v3@$PD"
+
 t "bad input: missing base, base without the platform, bad layer spec"
 img "$P1" name="$N" base="$R/$NS/nothere:v1"
 expect_rc 1
